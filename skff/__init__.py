@@ -1,0 +1,8 @@
+"""skff: forward-only learning (Forward-Forward and relatives) for scikit-learn."""
+
+from ._engine import TrainingDivergedError
+from ._ff import FFClassifier, PolarFFClassifier
+
+__version__ = "0.1.0"
+
+__all__ = ["FFClassifier", "PolarFFClassifier", "TrainingDivergedError", "__version__"]

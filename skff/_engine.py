@@ -1,0 +1,271 @@
+"""The layer-local training engine shared by every skff estimator.
+
+The engine knows nothing about goodness, labels or local rules: it runs
+epochs of mini-batches over data that already lives on the device, calls
+``step(batch_indices, stage)`` for the per-layer losses of the layers being
+trained, and then (for autograd-trained layers) does one backward pass on the
+sum of those losses and one optimiser step per layer. Because the estimators
+detach activity between layers, that single backward pass gives every layer
+exactly the gradient of its own loss.
+
+It also owns what every estimator needs around that loop: schedules
+(all layers at once, or greedy layer by layer), early stopping on a
+validation score or convergence of the training loss (as scikit-learn's
+``MLPClassifier``), keeping the best weights, the NaN/inf guard, the epoch
+history (a :class:`skorch.history.History`) and the progress bar (tqdm).
+"""
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import torch
+from skorch.history import History
+from sklearn.exceptions import ConvergenceWarning
+from tqdm.auto import tqdm
+
+
+class TrainingDivergedError(FloatingPointError):
+    """Training produced a NaN or infinite loss."""
+
+
+@dataclass
+class Stage:
+    """A phase of training: which layers learn, how many layers run.
+
+    ``trainable`` layers get optimiser steps; layers before them are run
+    frozen; ``n_layers`` is how many layers the forward pass goes through.
+    """
+
+    trainable: list
+    n_layers: int
+    name: str = "all layers"
+
+
+def simultaneous_stages(n_layers):
+    """Every layer updated on every batch."""
+    return [Stage(trainable=list(range(n_layers)), n_layers=n_layers)]
+
+
+def layerwise_stages(n_layers):
+    """Greedy: train layer 1 fully, freeze it, then layer 2, ..."""
+    return [Stage(trainable=[i], n_layers=i + 1, name=f"layer {i + 1}") for i in range(n_layers)]
+
+
+def _make_optimizer(parameters, lr):
+    # One Adam per layer; the foreach kernels cut per-parameter overhead.
+    return torch.optim.Adam(parameters, lr=lr, foreach=True)
+
+
+@dataclass
+class EngineResult:
+    n_iter: int = 0
+    converged: bool = True
+    best_validation_score: float = None
+    loss_curve: list = field(default_factory=list)
+    validation_scores: list = field(default_factory=list)
+
+
+class LayerLocalEngine:
+    """Runs layer-local training of ``layers`` on in-memory device data.
+
+    Parameters
+    ----------
+    max_iter : int
+        Maximum epochs per stage.
+    batch_size : int
+    learning_rate_init : float
+    early_stopping : bool
+        Stop when the validation score has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs and restore the best weights; without it,
+        stop when the training loss has not improved by ``tol``.
+    n_iter_no_change : int
+    tol : float
+    verbose : int
+        0 silent, 1 a progress bar per stage, 2 also one line per epoch.
+    estimator_name : str
+        Used in messages.
+    autograd : bool
+        ``True``: the engine back-propagates the summed layer losses and steps
+        one optimiser per layer. ``False``: ``step`` applies its own local
+        updates and returns losses for monitoring only.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_iter,
+        batch_size,
+        learning_rate_init,
+        early_stopping,
+        n_iter_no_change,
+        tol,
+        verbose,
+        estimator_name,
+        autograd=True,
+    ):
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.verbose = verbose
+        self.estimator_name = estimator_name
+        self.autograd = autograd
+
+    def run(self, layers, n_samples, step, stages, *, generator, device, history=None,
+            validation_score=None, epoch_metrics=None):
+        """Train and return an :class:`EngineResult`; ``history`` is appended to.
+
+        Parameters
+        ----------
+        layers : sequence of torch.nn.Module
+            The layers, each with its own optimiser (when ``autograd``).
+        n_samples : int
+            Number of training samples; batches are index tensors into them.
+        step : callable ``(indices, stage) -> Tensor``
+            Losses of ``stage.trainable`` layers on one batch.
+        stages : list of Stage
+        generator : torch.Generator
+            Drives the shuffling (a CPU generator: same seed, same order).
+        device : torch.device
+        history : skorch.history.History or None
+        validation_score : callable ``(stage) -> float`` or None
+            Higher is better; required for early stopping.
+        epoch_metrics : callable ``(stage) -> dict`` or None
+            Extra per-epoch entries recorded in the history.
+        """
+        history = History() if history is None else history
+        result = EngineResult()
+        for stage in stages:
+            self._run_stage(layers, n_samples, step, stage, generator, device, history,
+                            validation_score, epoch_metrics, result)
+        return result
+
+    def _run_stage(self, layers, n_samples, step, stage, generator, device, history,
+                   validation_score, epoch_metrics, result):
+        optimizers = (
+            [_make_optimizer(layers[i].parameters(), self.learning_rate_init) for i in stage.trainable]
+            if self.autograd
+            else []
+        )
+        use_validation = self.early_stopping and validation_score is not None
+        best = -float("inf") if use_validation else float("inf")
+        best_state = None
+        no_improvement = 0
+        converged = False
+        bar = tqdm(
+            total=self.max_iter,
+            desc=f"{self.estimator_name} ({stage.name})",
+            disable=not self.verbose,
+            leave=True,
+        )
+        try:
+            for epoch in range(1, self.max_iter + 1):
+                started = time.perf_counter()
+                epoch_loss = self._run_epoch(n_samples, step, stage, optimizers, generator, device)
+                self._check_finite(epoch_loss, stage, epoch)
+                losses = [float(v) for v in epoch_loss]
+                total = float(sum(losses))
+                result.n_iter += 1
+                result.loss_curve.append(total)
+                entry = {"epoch": result.n_iter, "stage": stage.name, "loss": total, "layer_loss": losses}
+                if validation_score is not None and self.early_stopping:
+                    score = float(validation_score(stage))
+                    entry["validation_score"] = score
+                    result.validation_scores.append(score)
+                if epoch_metrics is not None:
+                    entry.update(epoch_metrics(stage))
+                entry["seconds"] = time.perf_counter() - started
+
+                # MLPClassifier's rule: an epoch counts as progress only if it
+                # beats the best so far by more than tol.
+                if use_validation:
+                    improved = entry["validation_score"] > best + self.tol
+                    if entry["validation_score"] > best:
+                        best = entry["validation_score"]
+                        best_state = _snapshot(layers, stage)
+                else:
+                    improved = total < best - self.tol
+                    best = min(best, total)
+                no_improvement = 0 if improved else no_improvement + 1
+
+                history.new_epoch()
+                for key, value in entry.items():
+                    history.record(key, value)
+                self._report(bar, entry)
+                if no_improvement >= self.n_iter_no_change:
+                    converged = True
+                    break
+        finally:
+            bar.close()
+
+        if use_validation and best_state is not None:
+            _restore(layers, best_state)
+            result.best_validation_score = best
+        if not converged:
+            result.converged = False
+            warnings.warn(
+                f"{self.estimator_name}: maximum iterations ({self.max_iter}) reached for "
+                f"{stage.name} and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
+    def _run_epoch(self, n_samples, step, stage, optimizers, generator, device):
+        order = torch.randperm(n_samples, generator=generator).to(device)
+        total = torch.zeros(len(stage.trainable), dtype=torch.float64, device=device)
+        n_batches = 0
+        for start in range(0, n_samples, self.batch_size):
+            indices = order[start : start + self.batch_size]
+            if self.autograd:
+                losses = step(indices, stage)
+                for optimizer in optimizers:
+                    optimizer.zero_grad(set_to_none=True)
+                losses.sum().backward()
+                for optimizer in optimizers:
+                    optimizer.step()
+            else:
+                with torch.no_grad():
+                    losses = step(indices, stage)
+            total += losses.detach()
+            n_batches += 1
+        return total / n_batches
+
+    def _check_finite(self, epoch_loss, stage, epoch):
+        finite = torch.isfinite(epoch_loss)
+        if bool(finite.all()):
+            return
+        position = int((~finite).nonzero()[0, 0])
+        layer = stage.trainable[position] + 1
+        raise TrainingDivergedError(
+            f"{self.estimator_name}: training diverged: the loss of layer {layer} became "
+            f"{float(epoch_loss[position])} at epoch {epoch}. Lower learning_rate_init "
+            f"(now {self.learning_rate_init}) or scale the input features "
+            "(e.g. with sklearn.preprocessing.StandardScaler)."
+        )
+
+    def _report(self, bar, entry):
+        if not self.verbose:
+            return
+        postfix = {f"loss{i + 1}": f"{v:.4f}" for i, v in enumerate(entry["layer_loss"])}
+        if "validation_score" in entry:
+            postfix["valid"] = f"{entry['validation_score']:.4f}"
+        bar.set_postfix(postfix, refresh=False)
+        bar.update(1)
+        if self.verbose >= 2:
+            bar.write(
+                f"epoch {entry['epoch']:4d}  "
+                + "  ".join(f"{k}={v}" for k, v in postfix.items())
+                + f"  {entry['seconds']:.2f}s"
+            )
+
+
+def _snapshot(layers, stage):
+    return {i: {k: v.detach().clone() for k, v in layers[i].state_dict().items()} for i in stage.trainable}
+
+
+def _restore(layers, state):
+    for i, layer_state in state.items():
+        layers[i].load_state_dict(layer_state)

@@ -1,0 +1,712 @@
+"""Forward-Forward classifiers: Hinton's FF and Polar-FFA on one base.
+
+``PolarFFClassifier`` is the general machinery (positive and negative unit
+groups, several probability functions); ``FFClassifier`` is its non-polar
+configuration: every unit is positive and the probability is Hinton's
+``sigmoid(alpha * (G - threshold))``.
+"""
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch.history import History
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._device import make_generators, resolve_device
+from ._engine import LayerLocalEngine, layerwise_stages, simultaneous_stages
+from .functional import (
+    bernoulli_label_patterns,
+    hoyer_sparsity,
+    onehot_label_patterns,
+    sample_wrong_labels,
+)
+from .nn import ForwardForwardNetwork, GoodnessObjective
+
+# Rows per inference chunk. Fixed, so that a sample's scores do not depend on
+# which other samples share its call (scikit-learn's invariance checks).
+_INFERENCE_CHUNK = 256
+# Training samples whose activity is probed each epoch for the sparsity history.
+_PROBE_SIZE = 512
+
+
+class _BaseForwardForward(ClassifierMixin, BaseEstimator):
+    """Shared fit/predict of the Forward-Forward classifiers."""
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"relu", "sigmoid", "tanh"})],
+        "goodness": [StrOptions({"l1", "l2", "l2_squared"})],
+        "goodness_aggregation": [StrOptions({"sum", "mean"})],
+        "top_k": [None, Interval(Integral, 1, None, closed="left")],
+        "threshold": [Interval(Real, None, None, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "label_embedding": [StrOptions({"onehot", "bernoulli"})],
+        "negatives": [StrOptions({"random", "hard"})],
+        "predict_layers": [None, "array-like"],
+        "schedule": [StrOptions({"simultaneous", "layerwise"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "device": [str, torch.device],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    # -- configuration hooks (what makes FF and Polar-FF differ) -------------
+    def _probability(self):
+        raise NotImplementedError
+
+    def _positive_units(self, n_units):
+        raise NotImplementedError
+
+    def _epsilon(self):
+        return 1e-6
+
+    # -- helpers ---------------------------------------------------------------
+    def _layer_sizes(self):
+        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
+        if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer) or (sizes < 1).any():
+            raise ValueError(
+                f"hidden_layer_sizes must be a positive int or a non-empty sequence of positive ints, "
+                f"got {self.hidden_layer_sizes!r}."
+            )
+        return [int(s) for s in sizes]
+
+    def _score_layers(self, n_layers):
+        if self.predict_layers is None:
+            return list(range(n_layers))
+        chosen = np.atleast_1d(np.asarray(self.predict_layers))
+        if chosen.size == 0 or not np.issubdtype(chosen.dtype, np.integer):
+            raise ValueError(f"predict_layers must be None or a non-empty sequence of ints, got {self.predict_layers!r}.")
+        bad = [int(i) for i in chosen if not -n_layers <= i < n_layers]
+        if bad:
+            raise ValueError(f"predict_layers {bad} out of range for a network of {n_layers} layers.")
+        return sorted({int(i) % n_layers for i in chosen})
+
+    def _build_network(self, n_features, n_classes, generator):
+        sizes = self._layer_sizes()
+        if self.label_embedding == "onehot":
+            patterns = onehot_label_patterns(n_classes)
+        else:
+            patterns = bernoulli_label_patterns(n_classes, generator=generator)
+        objective = GoodnessObjective(
+            norm=self.goodness,
+            aggregation=self.goodness_aggregation,
+            top_k=self.top_k,
+            probability=self._probability(),
+            threshold=float(self.threshold),
+            alpha=float(self.alpha),
+            epsilon=self._epsilon(),
+        )
+        return ForwardForwardNetwork(
+            n_features,
+            sizes,
+            patterns,
+            self.activation,
+            objective,
+            [self._positive_units(s) for s in sizes],
+            generator=generator,
+        )
+
+    # -- fit -------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the network layer-locally on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels of any type; at least two classes.
+
+        Returns
+        -------
+        self : object
+        """
+        warm = self.warm_start and hasattr(self, "module_")
+        X, y = validate_data(self, X, y, dtype=np.float32, reset=not warm)
+        check_classification_targets(y)
+        classes, y_encoded = np.unique(y, return_inverse=True)
+        if warm and not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"warm_start=True but y has classes {classes.tolist()} while the model was fitted on "
+                f"{self.classes_.tolist()}."
+            )
+        if classes.size < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the data, but the "
+                f"data contains only one class: {classes[0]!r}."
+            )
+        sizes = self._layer_sizes()
+        score_layers = self._score_layers(len(sizes))
+        if self.top_k is not None and self.top_k > min(sizes):
+            raise ValueError(f"top_k={self.top_k} exceeds the smallest layer size {min(sizes)}.")
+
+        device = resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        cpu_gen, device_gen = make_generators(rng, device)
+
+        X_val = y_val = None
+        if self.early_stopping:
+            stratify = y_encoded if np.bincount(y_encoded).min() >= 2 else None
+            X, X_val, y_encoded, y_val = train_test_split(
+                X,
+                y_encoded,
+                test_size=self.validation_fraction,
+                random_state=rng.randint(np.iinfo(np.int32).max),
+                stratify=stratify,
+            )
+
+        if warm:
+            network = self.module_
+        else:
+            self.classes_ = classes
+            network = self._build_network(X.shape[1], classes.size, cpu_gen)
+        network = network.to(device)
+        X_t = _to_tensor(X, device)
+        y_t = torch.as_tensor(y_encoded, dtype=torch.long, device=device)
+        n_classes = classes.size
+
+        def step(indices, stage):
+            xb, yb = X_t[indices], y_t[indices]
+            if self.negatives == "hard":
+                y_neg = self._hardest_wrong_labels(network, xb, yb, stage.n_layers)
+            else:
+                y_neg = sample_wrong_labels(yb, n_classes, generator=device_gen)
+            return network.layer_losses(xb, yb, y_neg, n_layers=stage.n_layers, first_trainable=stage.trainable[0])
+
+        validation_score = None
+        if self.early_stopping:
+            X_val_t = _to_tensor(X_val, device)
+            y_val_t = torch.as_tensor(y_val, dtype=torch.long, device=device)
+
+            def validation_score(stage):
+                layers = [i for i in score_layers if i < stage.n_layers] or [stage.n_layers - 1]
+                predicted = _class_scores(network, X_val_t, layers).argmax(dim=1)
+                return float((predicted == y_val_t).float().mean())
+
+        probe = torch.arange(min(_PROBE_SIZE, X_t.shape[0]), device=device)
+        probe_gen = torch.Generator(device=device).manual_seed(0)
+        probe_neg = sample_wrong_labels(y_t[probe], n_classes, generator=probe_gen)
+
+        def epoch_metrics(stage):
+            with torch.inference_mode():
+                pos = network.activities(X_t[probe], y_t[probe])[: stage.n_layers]
+                neg = network.activities(X_t[probe], probe_neg)[: stage.n_layers]
+            return {
+                "sparsity_positive": [float(hoyer_sparsity(h).mean()) for h in pos],
+                "sparsity_negative": [float(hoyer_sparsity(h).mean()) for h in neg],
+            }
+
+        engine = LayerLocalEngine(
+            max_iter=self.max_iter,
+            batch_size=self.batch_size,
+            learning_rate_init=self.learning_rate_init,
+            early_stopping=self.early_stopping,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
+            verbose=self.verbose,
+            estimator_name=type(self).__name__,
+        )
+        stages = (layerwise_stages if self.schedule == "layerwise" else simultaneous_stages)(len(sizes))
+        history = self.history_ if warm else History()
+        network.train()
+        result = engine.run(
+            network.layers,
+            X_t.shape[0],
+            step,
+            stages,
+            generator=cpu_gen,
+            device=device,
+            history=history,
+            validation_score=validation_score,
+            epoch_metrics=epoch_metrics,
+        )
+        network.eval()
+
+        # The fitted state lives on the CPU so that the estimator pickles
+        # device-neutrally (a GPU-fitted model loads on a CPU-only machine);
+        # the device copy is cached for fast inference.
+        self.module_ = network if device.type == "cpu" else copy.deepcopy(network).to("cpu")
+        self._inference_cache = (device, network)
+        self.device_ = str(device)
+        self.n_layers_ = len(sizes)
+        self.n_iter_ = result.n_iter
+        self.history_ = history
+        self.loss_curve_ = [entry["loss"] for entry in history]
+        self.validation_scores_ = result.validation_scores if self.early_stopping else None
+        self.best_validation_score_ = result.best_validation_score if self.early_stopping else None
+        return self
+
+    @staticmethod
+    def _hardest_wrong_labels(network, x, y, n_layers):
+        """The wrong label each sample currently scores highest (hard negatives)."""
+        with torch.no_grad():
+            scores = network.class_scores(x, list(range(n_layers)))
+            scores[torch.arange(y.shape[0], device=y.device), y] = -torch.inf
+            return scores.argmax(dim=1)
+
+    # -- inference -------------------------------------------------------------
+    def _network_on_device(self):
+        device = resolve_device(self.device, for_inference=True)
+        cached = getattr(self, "_inference_cache", None)
+        if cached is None or cached[0] != device:
+            network = self.module_ if device.type == "cpu" else copy.deepcopy(self.module_).to(device)
+            network.eval()
+            self._inference_cache = cached = (device, network)
+        return cached
+
+    def _class_scores(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        device, network = self._network_on_device()
+        layers = self._score_layers(self.n_layers_)
+        scores = _class_scores(network, _to_tensor(X, device), layers)
+        return scores.cpu().numpy().astype(np.float64)
+
+    def decision_function(self, X):
+        """Per-class score: summed log-odds "positive" over ``predict_layers``.
+
+        For plain FF this is an increasing function of the accumulated
+        goodness, so its argmax is Hinton's prediction rule.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes), or (n_samples,) for
+            binary problems (score of ``classes_[1]`` minus that of ``classes_[0]``).
+        """
+        scores = self._class_scores(X)
+        if scores.shape[1] == 2:
+            return scores[:, 1] - scores[:, 0]
+        return scores
+
+    def predict_proba(self, X):
+        """Class probabilities: softmax over the per-class scores.
+
+        The temperature is the one of the log-odds (``alpha`` for the sigmoid
+        probability functions); rows sum to one.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        scores = self._class_scores(X)
+        scores -= scores.max(axis=1, keepdims=True)
+        proba = np.exp(scores)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Class with the highest accumulated score.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        return self.classes_[self._class_scores(X).argmax(axis=1)]
+
+    def latent_activations(self, X, y, *, negative=False, random_state=None):
+        """Activity of every layer with a label embedded (the papers' latents).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            True labels, as in ``classes_``.
+        negative : bool, default=False
+            ``False`` embeds ``y`` (positive data); ``True`` embeds a uniformly
+            random wrong label per sample (negative data, as in training).
+        random_state : int, RandomState instance or None
+            Draws the wrong labels when ``negative=True``.
+
+        Returns
+        -------
+        latents : list of ndarray, one ``(n_samples, n_units)`` array per layer
+            (un-normalised activity, before any top-k inhibition).
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        y = np.asarray(y)
+        unknown = np.setdiff1d(y, self.classes_)
+        if unknown.size:
+            raise ValueError(f"y contains labels not seen in fit: {unknown.tolist()}.")
+        labels = torch.as_tensor(np.searchsorted(self.classes_, y), dtype=torch.long)
+        if negative:
+            seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+            labels = sample_wrong_labels(labels, len(self.classes_), torch.Generator().manual_seed(int(seed)))
+        device, network = self._network_on_device()
+        with torch.inference_mode():
+            outputs = [[] for _ in range(self.n_layers_)]
+            x_t = _to_tensor(X, device)
+            labels = labels.to(device)
+            for start in range(0, x_t.shape[0], _INFERENCE_CHUNK):
+                chunk = slice(start, start + _INFERENCE_CHUNK)
+                for i, h in enumerate(network.activities(x_t[chunk], labels[chunk])):
+                    outputs[i].append(h.cpu().numpy())
+        return [np.concatenate(o) for o in outputs]
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_inference_cache", None)
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        tags.non_deterministic = False
+        return tags
+
+
+def _to_tensor(X, device):
+    # A copy: torch.from_numpy warns on read-only arrays (e.g. joblib memmaps).
+    return torch.tensor(np.ascontiguousarray(X, dtype=np.float32), device=device)
+
+
+def _class_scores(network, X_t, score_layers):
+    with torch.inference_mode():
+        chunks = [
+            network.class_scores(X_t[start : start + _INFERENCE_CHUNK], score_layers)
+            for start in range(0, X_t.shape[0], _INFERENCE_CHUNK)
+        ]
+    return torch.cat(chunks)
+
+
+_COMMON_PARAMETERS_DOC = """
+    hidden_layer_sizes : array-like of int, default={hidden}
+        Units per layer.
+    activation : {{"relu", "sigmoid", "tanh"}}, default="relu"
+    goodness : {{"l1", "l2", "l2_squared"}}, default="{goodness}"
+        Norm of the activity: ``sum |h|``, ``sqrt(sum h^2)`` or ``sum h^2``.
+    goodness_aggregation : {{"sum", "mean"}}, default="{aggregation}"
+        ``"mean"`` divides by the number of units (the RMS for ``"l2"``).
+    top_k : int or None, default=None
+        Winner-takes-all inhibition inside the goodness only{top_k_scope}:
+        units outside the ``top_k`` largest magnitudes do not count. The next
+        layer still sees the uninhibited activity.
+    threshold : float, default={threshold}
+        ``theta`` of the sigmoid probability ``sigmoid(alpha * ({sigmoid_arg} - theta))``.
+    alpha : float, default={alpha}
+        Slope ``alpha`` of the sigmoid probability.
+    label_embedding : {{"onehot", "bernoulli"}}, default="{embedding}"
+        How the label enters the first layer. ``"onehot"``: the one-hot code,
+        appended to the features (Hinton overlays it on the first pixels,
+        which are blank on MNIST; appending is the same there and keeps every
+        tabular feature). ``"bernoulli"``: a fixed random binary pattern of
+        length 100 (Bernoulli(0.1) bits) per class, appended (Polar-FFA).
+    negatives : {{"random", "hard"}}, default="random"
+        Negative data: the sample with a uniformly random wrong label, or with
+        the wrong label the current model scores highest (one extra
+        all-class inference pass per batch).
+    predict_layers : array-like of int or None, default=None
+        Indices of the layers whose scores are summed at prediction (``None``:
+        all layers; ``[1, 2]`` skips the first, as Hinton does).
+    schedule : {{"simultaneous", "layerwise"}}, default="simultaneous"
+        ``"simultaneous"`` updates every layer on every batch (one forward
+        pass, activity detached between layers). ``"layerwise"`` trains layer
+        1 for up to ``max_iter`` epochs, freezes it, then layer 2, and so on.
+    learning_rate_init : float, default={lr}
+        Learning rate of the per-layer Adam optimisers.
+    batch_size : int, default={batch_size}
+        Positive samples per mini-batch (each brings one negative).
+    max_iter : int, default={max_iter}
+        Maximum number of epochs (per layer with ``schedule="layerwise"``).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified),
+        stop when its accuracy has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, and keep the best weights. Without it,
+        training stops when the training loss stops improving by ``tol``.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=10
+    tol : float, default=1e-4
+    random_state : int, RandomState instance or None, default=None
+        Initial weights, label patterns, shuffling, negatives and the
+        validation split. The same value gives the same model on the same
+        device. The global torch random state is never used.
+    device : str or torch.device, default="auto"
+        ``"auto"`` uses CUDA when available, else the CPU; or ``"cpu"``,
+        ``"cuda"``, ``"cuda:1"``. Computation is float32. A model fitted on a
+        GPU pickles and predicts on a CPU-only machine.
+    verbose : int, default=0
+        1 shows a progress bar with the per-layer loss (and validation score);
+        2 also prints one line per epoch.
+    warm_start : bool, default=False
+        Continue from the fitted weights on the next :meth:`fit`."""
+
+_ATTRIBUTES_DOC = """
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined only when ``X`` has string feature names.
+    module_ : skff.nn.ForwardForwardNetwork
+        The trained network (on the CPU).
+    n_layers_ : int
+    n_iter_ : int
+        Epochs run by the last :meth:`fit`.
+    history_ : skorch.history.History
+        One entry per epoch: ``loss`` (sum over layers), ``layer_loss``,
+        ``validation_score`` (with early stopping), ``sparsity_positive`` and
+        ``sparsity_negative`` (mean Hoyer sparsity of each layer's activity on
+        512 training samples with their true and with wrong labels) and
+        ``seconds``. ``history_[:, "layer_loss"]`` slices it.
+    loss_curve_ : list of float
+    validation_scores_ : list of float or None
+    best_validation_score_ : float or None
+    device_ : str
+        The device the model was trained on."""
+
+
+class PolarFFClassifier(_BaseForwardForward):
+    __doc__ = (
+        """Polar Forward-Forward classifier (Polar-FFA, Terres-Escudero et al. 2024).
+
+    Each layer's units are split into a positive group (the first
+    ``positive_ratio`` share) and a negative group. Positive data should
+    excite the positive group and negative data the negative group; the
+    layer's probability of "positive" compares the two goodnesses. Between
+    layers each group is divided by its own L2 norm. Every layer learns from
+    its own loss (binary cross-entropy on positive and negative data); no
+    gradient crosses layers. Prediction embeds every class and picks the one
+    whose summed per-layer score is highest.
+
+    Parameters
+    ----------"""
+        + _COMMON_PARAMETERS_DOC.format(
+            hidden="(1000, 1000)", goodness="l2", aggregation="sum", top_k_scope=", per polarity group",
+            threshold="2.0", alpha="1.0", sigmoid_arg="G_pos - G_neg", embedding="bernoulli",
+            lr="0.003", batch_size="256", max_iter="50",
+        )
+        + """
+    positive_ratio : float in (0, 1), default=0.5
+        Share of positive units in each layer.
+    probability : {"polar_sigmoid", "symmetric"}, default="polar_sigmoid"
+        ``"polar_sigmoid"``: ``sigmoid(alpha * (G_pos - G_neg - threshold))``.
+        ``"symmetric"``: ``(G_pos + epsilon) / (G_pos + G_neg + 2 epsilon)``.
+    epsilon : float, default=1e-6
+        ``epsilon`` of the symmetric probability.
+"""
+        + _ATTRIBUTES_DOC
+        + """
+
+    See Also
+    --------
+    FFClassifier : Hinton's Forward-Forward, the non-polar configuration.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import MinMaxScaler
+    >>> from skff import PolarFFClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = make_pipeline(MinMaxScaler(), PolarFFClassifier(
+    ...     hidden_layer_sizes=(100,), max_iter=10, random_state=0))
+    >>> clf.fit(X, y).score(X, y) > 0.9
+    True
+    """
+    )
+
+    _parameter_constraints = {
+        **_BaseForwardForward._parameter_constraints,
+        "positive_ratio": [Interval(Real, 0, 1, closed="neither")],
+        "probability": [StrOptions({"polar_sigmoid", "symmetric"})],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(1000, 1000),
+        *,
+        activation="relu",
+        goodness="l2",
+        goodness_aggregation="sum",
+        top_k=None,
+        threshold=2.0,
+        alpha=1.0,
+        label_embedding="bernoulli",
+        negatives="random",
+        predict_layers=None,
+        schedule="simultaneous",
+        learning_rate_init=0.003,
+        batch_size=256,
+        max_iter=50,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        random_state=None,
+        device="auto",
+        verbose=0,
+        warm_start=False,
+        positive_ratio=0.5,
+        probability="polar_sigmoid",
+        epsilon=1e-6,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.goodness = goodness
+        self.goodness_aggregation = goodness_aggregation
+        self.top_k = top_k
+        self.threshold = threshold
+        self.alpha = alpha
+        self.label_embedding = label_embedding
+        self.negatives = negatives
+        self.predict_layers = predict_layers
+        self.schedule = schedule
+        self.learning_rate_init = learning_rate_init
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.positive_ratio = positive_ratio
+        self.probability = probability
+        self.epsilon = epsilon
+
+    def _probability(self):
+        return self.probability
+
+    def _epsilon(self):
+        return float(self.epsilon)
+
+    def _positive_units(self, n_units):
+        if n_units < 2:
+            raise ValueError(
+                f"{type(self).__name__} layers need at least 2 units (one per polarity), "
+                f"got hidden_layer_sizes={self.hidden_layer_sizes!r}."
+            )
+        return min(max(int(round(self.positive_ratio * n_units)), 1), n_units - 1)
+
+
+class FFClassifier(_BaseForwardForward):
+    __doc__ = (
+        """Forward-Forward classifier (Hinton 2022).
+
+    The label is embedded into the input. Every layer learns, from its own
+    loss only, to give high goodness ``G`` to positive data (a sample with its
+    true label) and low goodness to negative data (the same sample with a
+    wrong label): ``P(positive) = sigmoid(alpha * (G - threshold))``,
+    binary cross-entropy. Activity is normalised to unit length before it is
+    passed on, so the next layer cannot read the goodness off its length.
+    Prediction embeds every class and picks the one with the highest
+    accumulated goodness over ``predict_layers``.
+
+    This is the non-polar configuration of :class:`PolarFFClassifier`'s
+    machinery: every unit is positive.
+
+    Parameters
+    ----------"""
+        + _COMMON_PARAMETERS_DOC.format(
+            hidden="(1000, 1000)", goodness="l2_squared", aggregation="mean", top_k_scope="",
+            threshold="2.0", alpha="1.0", sigmoid_arg="G", embedding="onehot",
+            lr="0.003", batch_size="256", max_iter="50",
+        )
+        + "\n"
+        + _ATTRIBUTES_DOC
+        + """
+
+    See Also
+    --------
+    PolarFFClassifier : Polar-FFA, with positive and negative unit groups.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import MinMaxScaler
+    >>> from skff import FFClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = make_pipeline(MinMaxScaler(), FFClassifier(
+    ...     hidden_layer_sizes=(100,), max_iter=10, random_state=0))
+    >>> clf.fit(X, y).score(X, y) > 0.9
+    True
+    """
+    )
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(1000, 1000),
+        *,
+        activation="relu",
+        goodness="l2_squared",
+        goodness_aggregation="mean",
+        top_k=None,
+        threshold=2.0,
+        alpha=1.0,
+        label_embedding="onehot",
+        negatives="random",
+        predict_layers=None,
+        schedule="simultaneous",
+        learning_rate_init=0.003,
+        batch_size=256,
+        max_iter=50,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        random_state=None,
+        device="auto",
+        verbose=0,
+        warm_start=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.goodness = goodness
+        self.goodness_aggregation = goodness_aggregation
+        self.top_k = top_k
+        self.threshold = threshold
+        self.alpha = alpha
+        self.label_embedding = label_embedding
+        self.negatives = negatives
+        self.predict_layers = predict_layers
+        self.schedule = schedule
+        self.learning_rate_init = learning_rate_init
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    def _probability(self):
+        return "sigmoid"
+
+    def _positive_units(self, n_units):
+        return n_units

@@ -1,0 +1,32 @@
+"""Pure torch math of forward-only learning: no scikit-learn, no state.
+
+Everything here is a function of tensors so that it can be tested against
+values worked out by hand and reused by every estimator.
+"""
+
+from .embedding import bernoulli_label_patterns, onehot_label_patterns, sample_wrong_labels
+from .goodness import goodness, top_k_mask
+from .normalize import unit_length
+from .sparsity import hoyer_sparsity
+from .probability import (
+    LOGIT_FUNCTIONS,
+    ffa_sigmoid_logit,
+    layer_loss,
+    polar_sigmoid_logit,
+    symmetric_logit,
+)
+
+__all__ = [
+    "LOGIT_FUNCTIONS",
+    "bernoulli_label_patterns",
+    "ffa_sigmoid_logit",
+    "goodness",
+    "hoyer_sparsity",
+    "layer_loss",
+    "onehot_label_patterns",
+    "polar_sigmoid_logit",
+    "sample_wrong_labels",
+    "symmetric_logit",
+    "top_k_mask",
+    "unit_length",
+]

@@ -1,0 +1,194 @@
+"""Dense Forward-Forward stacks (Hinton's FF and Polar-FFA share this module).
+
+A layer is ``h = act(W x)`` without bias. The first layer sees the features
+and a label embedding; its weight is kept split as ``[W_x | W_label]`` so that
+
+* in training a positive and its negative (same ``x``, other label) share the
+  product ``W_x x``: the label only adds a row of the ``(n_classes, n_units)``
+  table ``E W_label^T``, and autograd sums the two gradients before the single
+  weight-gradient matmul of ``W_x``;
+* at prediction ``W_x x`` is computed once and every class only adds its row of
+  the table; later layers see all ``n_samples * n_classes`` rows in one matmul.
+
+Polarity: the first ``n_positive`` units of a layer form the positive group,
+the rest the negative group. Hinton's FF is the configuration where every unit
+is positive (the negative goodness is then zero).
+"""
+
+import math
+
+import torch
+from torch import nn
+
+from ..functional import LOGIT_FUNCTIONS, goodness, layer_loss, unit_length
+
+ACTIVATIONS = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
+
+
+class GoodnessObjective:
+    """Goodness of each polarity turned into the log-odds of "positive".
+
+    Parameters
+    ----------
+    norm, aggregation, top_k : see :func:`skff.functional.goodness`
+    probability : {"sigmoid", "polar_sigmoid", "symmetric"}
+    threshold, alpha, epsilon : float
+        Parameters of the probability function.
+    """
+
+    def __init__(self, norm, aggregation, top_k, probability, threshold, alpha, epsilon):
+        self.norm = norm
+        self.aggregation = aggregation
+        self.top_k = top_k
+        self.probability = probability
+        self.threshold = threshold
+        self.alpha = alpha
+        self.epsilon = epsilon
+
+    def _goodness(self, h):
+        return goodness(h, self.norm, self.aggregation, self.top_k)
+
+    def logits(self, h, n_positive):
+        """Log-odds that each row of ``h`` is a positive sample."""
+        if n_positive >= h.shape[-1]:
+            g_pos = self._goodness(h)
+            g_neg = torch.zeros_like(g_pos)
+        else:
+            g_pos = self._goodness(h[:, :n_positive])
+            g_neg = self._goodness(h[:, n_positive:])
+        return LOGIT_FUNCTIONS[self.probability](
+            g_pos, g_neg, threshold=self.threshold, alpha=self.alpha, epsilon=self.epsilon
+        )
+
+
+def _uniform_(tensor, fan_in, generator):
+    # PyTorch's nn.Linear default range, drawn from our own generator.
+    bound = 1.0 / math.sqrt(fan_in)
+    with torch.no_grad():
+        tensor.uniform_(-bound, bound, generator=generator)
+    return tensor
+
+
+class FFLayer(nn.Module):
+    """A bias-free dense layer ``act(x W^T)``."""
+
+    def __init__(self, in_features, out_features, activation, generator=None):
+        super().__init__()
+        self.activation = activation
+        self.weight = nn.Parameter(_uniform_(torch.empty(out_features, in_features), in_features, generator))
+
+    def forward(self, x):
+        return ACTIVATIONS[self.activation](x @ self.weight.T)
+
+
+class LabelledFFLayer(nn.Module):
+    """First layer: features plus an appended label embedding, weight kept split."""
+
+    def __init__(self, n_features, out_features, label_patterns, activation, generator=None):
+        super().__init__()
+        self.activation = activation
+        fan_in = n_features + label_patterns.shape[1]
+        self.weight = nn.Parameter(_uniform_(torch.empty(out_features, n_features), fan_in, generator))
+        self.label_weight = nn.Parameter(
+            _uniform_(torch.empty(out_features, label_patterns.shape[1]), fan_in, generator)
+        )
+        self.register_buffer("label_patterns", label_patterns.clone())
+
+    def label_table(self):
+        """Pre-activation contribution of every class, shape ``(n_classes, n_units)``."""
+        return self.label_patterns @ self.label_weight.T
+
+    def forward(self, x, labels):
+        """Activity for ``x`` with ``labels`` embedded."""
+        return ACTIVATIONS[self.activation](x @ self.weight.T + self.label_table()[labels])
+
+    def forward_pairs(self, x, labels_pos, labels_neg):
+        """Activity of ``[x with labels_pos; x with labels_neg]`` sharing ``W_x x``."""
+        shared = x @ self.weight.T
+        table = self.label_table()
+        z = torch.cat([shared + table[labels_pos], shared + table[labels_neg]])
+        return ACTIVATIONS[self.activation](z)
+
+    def forward_all_classes(self, x):
+        """Activity with every class embedded: rows ``i * n_classes + c``."""
+        z = (x @ self.weight.T).unsqueeze(1) + self.label_table().unsqueeze(0)
+        return ACTIVATIONS[self.activation](z.reshape(-1, z.shape[-1]))
+
+
+class ForwardForwardNetwork(nn.Module):
+    """A stack of layer-local Forward-Forward layers.
+
+    Parameters
+    ----------
+    n_features : int
+    hidden_layer_sizes : sequence of int
+    label_patterns : Tensor of shape (n_classes, embedding_length)
+    activation : {"relu", "sigmoid", "tanh"}
+    objective : GoodnessObjective
+    n_positive : sequence of int
+        Size of the positive group of each layer (``== size`` for plain FF).
+    generator : torch.Generator or None
+        Source of the initial weights.
+    """
+
+    def __init__(self, n_features, hidden_layer_sizes, label_patterns, activation, objective, n_positive, generator=None):
+        super().__init__()
+        sizes = list(hidden_layer_sizes)
+        layers = [LabelledFFLayer(n_features, sizes[0], label_patterns, activation, generator)]
+        layers += [FFLayer(a, b, activation, generator) for a, b in zip(sizes[:-1], sizes[1:])]
+        self.layers = nn.ModuleList(layers)
+        self.objective = objective
+        self.n_positive = list(n_positive)
+
+    @property
+    def n_classes(self):
+        return self.layers[0].label_patterns.shape[0]
+
+    def _pass_on(self, h, layer_index):
+        # Detached: no gradient crosses a layer boundary (layer-local learning).
+        return unit_length(h.detach(), self.n_positive[layer_index])
+
+    def layer_losses(self, x, labels_pos, labels_neg, n_layers=None, first_trainable=0, sample_weight=None):
+        """Loss of each trainable layer on positives ``(x, labels_pos)`` and negatives ``(x, labels_neg)``.
+
+        Layers ``[first_trainable, n_layers)`` build a graph; earlier layers run
+        without one (frozen, as in the greedy layer-wise schedule). Returns a
+        tensor of shape ``(n_layers - first_trainable,)``.
+        """
+        n_layers = len(self.layers) if n_layers is None else n_layers
+        n = x.shape[0]
+        is_positive = torch.cat([x.new_ones(n), x.new_zeros(n)])
+        weight = None if sample_weight is None else torch.cat([sample_weight, sample_weight])
+        losses = []
+        h = None
+        for index in range(n_layers):
+            trainable = index >= first_trainable
+            with torch.set_grad_enabled(trainable and torch.is_grad_enabled()):
+                if index == 0:
+                    h = self.layers[0].forward_pairs(x, labels_pos, labels_neg)
+                else:
+                    h = self.layers[index](self._pass_on(h, index - 1))
+                if trainable:
+                    logits = self.objective.logits(h, self.n_positive[index])
+                    losses.append(layer_loss(logits, is_positive, weight))
+        return torch.stack(losses)
+
+    def class_scores(self, x, score_layers):
+        """Summed per-layer log-odds of every class, shape ``(n_samples, n_classes)``."""
+        n_classes = self.n_classes
+        last = max(score_layers)
+        h = self.layers[0].forward_all_classes(x)
+        scores = torch.zeros(h.shape[0], dtype=h.dtype, device=h.device)
+        for index in range(last + 1):
+            if index > 0:
+                h = self.layers[index](self._pass_on(h, index - 1))
+            if index in score_layers:
+                scores += self.objective.logits(h, self.n_positive[index])
+        return scores.view(-1, n_classes)
+
+    def activities(self, x, labels):
+        """Activity of every layer for ``x`` with ``labels`` embedded (list of tensors)."""
+        out = [self.layers[0](x, labels)]
+        for index in range(1, len(self.layers)):
+            out.append(self.layers[index](self._pass_on(out[-1], index - 1)))
+        return out
