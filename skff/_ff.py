@@ -330,7 +330,8 @@ class _BaseForwardForward(ClassifierMixin, BaseEstimator):
         -------
         y : ndarray of shape (n_samples,)
         """
-        return self.classes_[self._class_scores(X).argmax(axis=1)]
+        scores = self._class_scores(X)
+        return self.classes_[scores.argmax(axis=1)]
 
     def latent_activations(self, X, y, *, negative=False, random_state=None):
         """Activity of every layer with a label embedded (the papers' latents).

@@ -1,0 +1,136 @@
+"""Diagnostics used by the Forward-Forward papers.
+
+All functions take NumPy arrays (or anything :func:`numpy.asarray` accepts,
+torch tensors included) and return floats or NumPy arrays.
+"""
+
+from collections import namedtuple
+
+import numpy as np
+import torch
+from sklearn.neighbors import NearestNeighbors
+
+from .functional import hoyer_sparsity as _hoyer_torch
+
+__all__ = ["NeuralUsage", "convergence_area", "hoyer_sparsity", "neural_usage", "separability_index"]
+
+
+def _as_2d(activations, name):
+    a = np.asarray(activations, dtype=np.float64)
+    if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D array (n_samples, n_units), got shape {a.shape}.")
+    return a
+
+
+def hoyer_sparsity(x, axis=-1):
+    """Hoyer sparsity ``(sqrt(D) - |x|_1 / |x|_2) / (sqrt(D) - 1)`` along ``axis``.
+
+    1 for a single non-zero entry, 0 when all entries have the same
+    magnitude. All-zero vectors count as 0.
+
+    Parameters
+    ----------
+    x : array-like
+    axis : int, default=-1
+        The axis of length ``D`` (units).
+
+    Returns
+    -------
+    sparsity : float or ndarray
+        One value per vector (a float for a 1-D ``x``).
+
+    Examples
+    --------
+    >>> from skff.metrics import hoyer_sparsity
+    >>> float(hoyer_sparsity([0.0, 0.0, 3.0, 0.0]))
+    1.0
+    >>> float(hoyer_sparsity([1.0, -1.0, 1.0, 1.0]))
+    0.0
+    """
+    values = _hoyer_torch(torch.as_tensor(np.asarray(x, dtype=np.float64)), dim=axis).numpy()
+    return values[()] if values.ndim == 0 else values
+
+
+NeuralUsage = namedtuple("NeuralUsage", ["sparsity", "active_fraction"])
+
+
+def neural_usage(activations, threshold=0.01):
+    """How evenly a layer's units are used over a data set.
+
+    Parameters
+    ----------
+    activations : array-like of shape (n_samples, n_units)
+    threshold : float, default=0.01
+        A unit is active if its summed ``|activity|`` exceeds this share of the
+        busiest unit's.
+
+    Returns
+    -------
+    usage : NeuralUsage
+        ``sparsity``: Hoyer sparsity of the per-unit summed ``|activity|``
+        (0 = all units used equally, 1 = a single unit does everything);
+        ``active_fraction``: share of active units.
+    """
+    a = _as_2d(activations, "activations")
+    per_unit = np.abs(a).sum(axis=0)
+    peak = per_unit.max()
+    active = float((per_unit > threshold * peak).mean()) if peak > 0 else 0.0
+    return NeuralUsage(float(hoyer_sparsity(per_unit)), active)
+
+
+def separability_index(positive, negative, n_neighbors=5):
+    """k-NN purity of positive against negative latents.
+
+    For each latent vector, the share of its ``n_neighbors`` nearest neighbours
+    (itself excluded, Euclidean) that belong to its own group; averaged within
+    each group, then over the two groups. 1 means the groups are perfectly
+    separated, about 0.5 means they are mixed.
+
+    Parameters
+    ----------
+    positive : array-like of shape (n_positive, n_units)
+    negative : array-like of shape (n_negative, n_units)
+    n_neighbors : int, default=5
+
+    Returns
+    -------
+    index : float
+    """
+    pos = _as_2d(positive, "positive")
+    neg = _as_2d(negative, "negative")
+    if pos.shape[1] != neg.shape[1]:
+        raise ValueError(f"positive has {pos.shape[1]} units but negative has {neg.shape[1]}.")
+    data = np.vstack([pos, neg])
+    group = np.r_[np.zeros(len(pos), dtype=int), np.ones(len(neg), dtype=int)]
+    if n_neighbors >= len(data):
+        raise ValueError(f"n_neighbors={n_neighbors} needs more than {len(data)} latent vectors.")
+    index = NearestNeighbors(n_neighbors=n_neighbors + 1).fit(data).kneighbors(data, return_distance=False)
+    # Drop each point itself (first column when there are no exact duplicates,
+    # otherwise whichever column holds its own index).
+    neighbours = np.array([row[row != i][:n_neighbors] for i, row in enumerate(index)])
+    same = (group[neighbours] == group[:, None]).mean(axis=1)
+    return float((same[group == 0].mean() + same[group == 1].mean()) / 2)
+
+
+def convergence_area(accuracies, tol=0.005):
+    """Convergence area of an accuracy curve (Polar-FFA's convergence speed).
+
+    ``sum_{i <= i*} (max_acc - acc_i) / n_epochs`` where ``i*`` is the first
+    epoch whose accuracy is within ``tol`` of the maximum. Lower is faster.
+
+    Parameters
+    ----------
+    accuracies : array-like of shape (n_epochs,)
+        Accuracy after each epoch (fractions, not percentages).
+    tol : float, default=0.005
+
+    Returns
+    -------
+    area : float
+    """
+    acc = np.asarray(accuracies, dtype=np.float64)
+    if acc.ndim != 1 or acc.size == 0:
+        raise ValueError(f"accuracies must be a non-empty 1-D array, got shape {acc.shape}.")
+    best = acc.max()
+    first = int(np.argmax(acc >= best - tol))
+    return float((best - acc[: first + 1]).sum() / acc.size)

@@ -1,0 +1,26 @@
+"""scikit-learn's own estimator checks, run on every skff estimator."""
+
+import pytest
+from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
+
+from skff import FFClassifier, PolarFFClassifier
+
+# Small, fast configurations: the checks fit hundreds of times.
+ESTIMATORS = [
+    FFClassifier(hidden_layer_sizes=(16, 16), max_iter=20, batch_size=32, random_state=0),
+    PolarFFClassifier(hidden_layer_sizes=(16, 16), max_iter=20, batch_size=32, random_state=0),
+]
+
+
+def expected_failed_checks(estimator):
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_param_validation(estimator):
+    check_param_validation(type(estimator).__name__, estimator)

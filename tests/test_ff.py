@@ -1,0 +1,279 @@
+"""Behaviour and accuracy of FFClassifier and PolarFFClassifier."""
+
+import itertools
+import pickle
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skff import FFClassifier, PolarFFClassifier, TrainingDivergedError
+from skff.metrics import hoyer_sparsity, separability_index
+
+CLASSIFIERS = [FFClassifier, PolarFFClassifier]
+
+
+@pytest.fixture(scope="module")
+def digits_split():
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+
+
+def small(cls, **params):
+    defaults = dict(hidden_layer_sizes=(64, 64), max_iter=15, batch_size=64, random_state=0)
+    return cls(**{**defaults, **params})
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_digits_accuracy(cls, digits_split):
+    """Stratified 75/25 split of load_digits, seed 0: at least 0.95 test accuracy."""
+    X_train, X_test, y_train, y_test = digits_split
+    clf = cls(hidden_layer_sizes=(500, 500), batch_size=64, max_iter=50, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.95
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_breast_cancer_binary_with_string_labels(cls):
+    X, y = load_breast_cancer(return_X_y=True)
+    labels = np.array(["malignant", "benign"])[y]
+    X_train, X_test, y_train, y_test = train_test_split(X, labels, stratify=labels, random_state=0)
+    clf = make_pipeline(StandardScaler(), small(cls, max_iter=30))
+    clf.fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.93
+    assert set(clf.predict(X_test)) <= {"malignant", "benign"}
+    decision = clf.decision_function(X_test)
+    assert decision.shape == (len(X_test),)
+    # Binary decision: positive favours classes_[1].
+    np.testing.assert_array_equal(clf.predict(X_test), clf.classes_[(decision > 0).astype(int)])
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_non_contiguous_integer_labels_and_proba(cls, digits_split):
+    X_train, X_test, y_train, _ = digits_split
+    mapping = np.array([-7, 3, 10, 11, 42, 100, 101, 250, 999, 1000])
+    clf = small(cls).fit(X_train, mapping[y_train])
+    np.testing.assert_array_equal(clf.classes_, mapping)
+    proba = clf.predict_proba(X_test)
+    assert proba.shape == (len(X_test), 10)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_array_equal(clf.predict(X_test), mapping[proba.argmax(axis=1)])
+    assert clf.decision_function(X_test).shape == (len(X_test), 10)
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_same_seed_same_model_other_seed_other_model(cls, digits_split):
+    X_train, X_test, y_train, _ = digits_split
+    a = small(cls, max_iter=3).fit(X_train, y_train).decision_function(X_test)
+    b = small(cls, max_iter=3).fit(X_train, y_train).decision_function(X_test)
+    c = small(cls, max_iter=3, random_state=1).fit(X_train, y_train).decision_function(X_test)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_pickle_and_joblib_round_trip(cls, digits_split, tmp_path):
+    X_train, X_test, y_train, _ = digits_split
+    clf = small(cls, max_iter=3).fit(X_train, y_train)
+    expected = clf.predict_proba(X_test)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X_test), expected)
+    joblib.dump(clf, tmp_path / "model.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "model.joblib").predict_proba(X_test), expected)
+    # The stored state is device-neutral: every tensor lives on the CPU.
+    state = pickle.loads(pickle.dumps(clf)).module_.state_dict()
+    assert all(t.device.type == "cpu" for t in state.values())
+    assert not hasattr(clone(clf), "module_")
+
+
+def test_model_fitted_on_gpu_setting_predicts_on_cpu_only_machine(digits_split, monkeypatch):
+    """A model whose device is 'cuda' loads and predicts where CUDA is absent."""
+    X_train, X_test, y_train, _ = digits_split
+    clf = small(PolarFFClassifier, max_iter=2).fit(X_train, y_train)
+    expected = clf.predict(X_test)
+    restored = pickle.loads(pickle.dumps(clf))
+    restored.set_params(device="cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(RuntimeWarning, match="not available"):
+        np.testing.assert_array_equal(restored.predict(X_test), expected)
+    with pytest.raises(ValueError, match="CUDA"):
+        small(PolarFFClassifier, device="cuda").fit(X_train, y_train)
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_early_stopping_keeps_best_validation_weights(cls, digits_split):
+    X_train, _, y_train, _ = digits_split
+    clf = small(cls, max_iter=40, early_stopping=True, n_iter_no_change=3).fit(X_train, y_train)
+    scores = clf.validation_scores_
+    assert clf.n_iter_ == len(scores) < 40
+    assert clf.best_validation_score_ == max(scores)
+    # Restored weights reproduce the best validation score on the same split.
+    from sklearn.model_selection import train_test_split as split
+
+    rng = np.random.RandomState(0)
+    # The engine drew the split seed after the generator seeds; recompute it.
+    rng.randint(np.iinfo(np.int32).max, size=2)
+    _, X_val, _, y_val = split(
+        X_train, np.unique(y_train, return_inverse=True)[1], test_size=0.1,
+        random_state=rng.randint(np.iinfo(np.int32).max), stratify=y_train,
+    )
+    assert np.mean(clf.predict(X_val) == clf.classes_[y_val]) == pytest.approx(max(scores))
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_history_records_layers_sparsity_and_time(cls, digits_split):
+    X_train, _, y_train, _ = digits_split
+    clf = small(cls, max_iter=4, hidden_layer_sizes=(32, 32, 32)).fit(X_train, y_train)
+    assert clf.n_iter_ == len(clf.history_) == 4
+    layer_loss = np.array(clf.history_[:, "layer_loss"])
+    assert layer_loss.shape == (4, 3)
+    # Layer-local learning: every layer's loss falls from the first epoch.
+    assert (layer_loss[-1] < layer_loss[0]).all()
+    for key in ("sparsity_positive", "sparsity_negative"):
+        values = np.array(clf.history_[:, key])
+        assert values.shape == (4, 3) and ((values >= 0) & (values <= 1)).all()
+    assert all(s > 0 for s in clf.history_[:, "seconds"])
+    np.testing.assert_allclose(clf.loss_curve_, layer_loss.sum(axis=1))
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_layerwise_schedule_trains_layers_greedily(cls, digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    clf = small(cls, schedule="layerwise", max_iter=5).fit(X_train, y_train)
+    stages = clf.history_[:, "stage"]
+    assert stages == ["layer 1"] * 5 + ["layer 2"] * 5
+    assert clf.n_iter_ == 10
+    # First layer frozen during stage 2: a single-layer loss per epoch.
+    assert all(len(v) == 1 for v in clf.history_[:, "layer_loss"])
+    assert clf.score(X_test, y_test) > 0.85
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_hard_negatives_and_predict_layers(cls, digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    clf = small(cls, negatives="hard").fit(X_train, y_train)
+    assert clf.score(X_test, y_test) > 0.85
+    full = clf.decision_function(X_test)
+    first = clf.set_params(predict_layers=[0]).decision_function(X_test)
+    second = clf.set_params(predict_layers=[-1]).decision_function(X_test)
+    np.testing.assert_allclose(first + second, full, rtol=1e-5, atol=1e-4)
+    with pytest.raises(ValueError, match="out of range"):
+        clf.set_params(predict_layers=[2]).predict(X_test)
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_warm_start_continues_training(cls, digits_split):
+    X_train, _, y_train, _ = digits_split
+    clf = small(cls, max_iter=2, warm_start=True).fit(X_train, y_train)
+    weights = clf.module_.layers[0].weight.detach().clone()
+    clf.fit(X_train, y_train)
+    assert len(clf.history_) == 4 and clf.n_iter_ == 2
+    assert not torch.equal(weights, clf.module_.layers[0].weight)
+    assert clf.history_[-1, "loss"] < clf.history_[0, "loss"]
+
+
+POLAR_GRID = list(
+    itertools.product(
+        ["relu", "sigmoid", "tanh"],
+        ["l1", "l2", "l2_squared"],
+        ["sum", "mean"],
+        [None, 5],
+        ["polar_sigmoid", "symmetric"],
+    )
+)
+
+
+@pytest.mark.parametrize("activation,goodness,aggregation,top_k,probability", POLAR_GRID)
+def test_polar_paper_grid_trains(activation, goodness, aggregation, top_k, probability, digits_split):
+    """Every configuration of the paper's grid builds, trains and beats chance clearly."""
+    X_train, X_test, y_train, y_test = digits_split
+    clf = PolarFFClassifier(
+        hidden_layer_sizes=(32, 32), activation=activation, goodness=goodness,
+        goodness_aggregation=aggregation, top_k=top_k, probability=probability,
+        max_iter=5, batch_size=64, random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_train, y_train)
+    assert np.isfinite(clf.loss_curve_).all()
+    assert clf.score(X_test, y_test) > 0.3
+
+
+def test_positive_ratio_splits_units():
+    X, y = load_digits(return_X_y=True)
+    clf = PolarFFClassifier(hidden_layer_sizes=(40, 10), positive_ratio=0.25, max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X / 16, y)
+    assert clf.module_.n_positive == [10, 2]
+    assert FFClassifier(hidden_layer_sizes=(40, 10), max_iter=1).fit(X / 16, y).module_.n_positive == [40, 10]
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_latents_separate_positive_from_negative(cls, digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    clf = small(cls, max_iter=10).fit(X_train, y_train)
+    pos = clf.latent_activations(X_test, y_test)
+    neg = clf.latent_activations(X_test, y_test, negative=True, random_state=0)
+    assert [p.shape for p in pos] == [(len(X_test), 64)] * 2
+    assert [n.shape for n in neg] == [(len(X_test), 64)] * 2
+    # A trained first layer tells positive from negative activity.
+    assert separability_index(pos[0], neg[0]) > 0.7
+    assert hoyer_sparsity(pos[0]).shape == (len(X_test),)
+
+
+# -- bad input -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_bad_input_errors(cls, digits_split):
+    X_train, X_test, y_train, _ = digits_split
+    clf = small(cls, max_iter=1)
+    with pytest.raises(NotFittedError):
+        clf.predict(X_test)
+    X_nan = X_train.copy()
+    X_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        clf.fit(X_nan, y_train)
+    X_inf = X_train.copy()
+    X_inf[3, 2] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        clf.fit(X_inf, y_train)
+    with pytest.raises(ValueError, match="2D array"):
+        clf.fit(X_train[:, 0], y_train)
+    with pytest.raises(ValueError, match="could not convert string to float|dtype"):
+        clf.fit(np.array([["a", "b"], ["c", "d"]], dtype=object), [0, 1])
+    with pytest.raises(ValueError, match="one class"):
+        clf.fit(X_train, np.zeros(len(X_train)))
+    with pytest.raises(ValueError, match="0 sample"):
+        clf.fit(np.empty((0, 4)), [])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_train, y_train)
+    with pytest.raises(ValueError, match="64 features"):
+        clf.predict(X_test[:, :10])
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        cls(hidden_layer_sizes=(10, 0)).fit(X_train, y_train)
+    with pytest.raises(ValueError, match="top_k"):
+        small(cls, top_k=100).fit(X_train, y_train)
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_divergence_is_reported_with_layer_and_epoch(cls):
+    rng = np.random.RandomState(0)
+    # Finite in float32, but squared activity overflows: the loss becomes NaN/inf.
+    X = rng.uniform(1e18, 1e19, size=(60, 4))
+    y = np.arange(60) % 2
+    with pytest.raises(TrainingDivergedError, match=r"layer 1 .*epoch 1.*learning_rate_init"):
+        small(cls, max_iter=2).fit(X, y)

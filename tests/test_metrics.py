@@ -1,0 +1,65 @@
+"""skff.metrics against values worked out by hand."""
+
+import math
+
+import numpy as np
+import pytest
+
+from skff.metrics import convergence_area, hoyer_sparsity, neural_usage, separability_index
+
+
+def test_hoyer_extremes_and_hand_value():
+    assert hoyer_sparsity([0.0, 0.0, 3.0, 0.0]) == pytest.approx(1.0)
+    assert hoyer_sparsity([2.0, -2.0, 2.0, 2.0]) == pytest.approx(0.0, abs=1e-12)
+    # x = (3, 4, 0, 0): |x|_1 = 7, |x|_2 = 5, D = 4 -> (2 - 7/5) / (2 - 1) = 0.6
+    assert hoyer_sparsity([3.0, 4.0, 0.0, 0.0]) == pytest.approx(0.6)
+
+
+def test_hoyer_rows_and_axis():
+    x = np.array([[3.0, 4.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0]])
+    np.testing.assert_allclose(hoyer_sparsity(x), [0.6, 0.0], atol=1e-12)
+    np.testing.assert_allclose(hoyer_sparsity(x.T, axis=0), [0.6, 0.0], atol=1e-12)
+    # An all-zero vector carries no pattern: reported as dense (0), not NaN.
+    assert hoyer_sparsity([0.0, 0.0, 0.0]) == 0.0
+
+
+def test_neural_usage_hand_values():
+    # Per-unit sums of |a|: (2, 2, 0, 0) -> Hoyer (2 - 4/sqrt(8)) / (2 - 1)
+    a = np.array([[1.0, -1.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0]])
+    usage = neural_usage(a)
+    assert usage.sparsity == pytest.approx(2 - 4 / math.sqrt(8))
+    assert usage.active_fraction == pytest.approx(0.5)
+    # A unit at 0.5% of the busiest one does not count as used.
+    usage = neural_usage([[1.0, 0.005, 0.02]])
+    assert usage.active_fraction == pytest.approx(2 / 3)
+
+
+def test_separability_index_hand_values():
+    # Two far-apart groups: every neighbour is from the same group.
+    pos = np.array([[0.0], [0.1], [0.2], [0.3]])
+    neg = pos + 100
+    assert separability_index(pos, neg, n_neighbors=3) == 1.0
+    # Interleaved on a line: 0,1 pos / 2,3 neg / ... with 1 neighbour each
+    pos = np.array([[0.0], [10.0]])
+    neg = np.array([[1.0], [11.0]])
+    # each point's nearest neighbour is of the other group
+    assert separability_index(pos, neg, n_neighbors=1) == 0.0
+
+
+def test_separability_index_rejects_mismatched_units():
+    with pytest.raises(ValueError, match="units"):
+        separability_index(np.ones((3, 2)), np.ones((3, 4)))
+
+
+def test_convergence_area_hand_values():
+    # max 0.9, first epoch within 0.005 is the third: (0.4 + 0.1 + 0) / 4
+    assert convergence_area([0.5, 0.8, 0.9, 0.9]) == pytest.approx(0.125)
+    # a curve at its maximum from the start has zero area
+    assert convergence_area([0.9, 0.9, 0.9]) == 0.0
+    # within tol of the max counts as converged: (0.897 -> 0.9 is within 0.005)
+    assert convergence_area([0.5, 0.897, 0.9]) == pytest.approx((0.4 + 0.003) / 3)
+
+
+def test_convergence_area_rejects_empty():
+    with pytest.raises(ValueError, match="non-empty"):
+        convergence_area([])
