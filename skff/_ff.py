@@ -29,9 +29,10 @@ from .functional import (
 )
 from .nn import ForwardForwardNetwork, GoodnessObjective
 
-# Rows per inference chunk. Fixed, so that a sample's scores do not depend on
-# which other samples share its call (scikit-learn's invariance checks).
-_INFERENCE_CHUNK = 256
+# Samples per inference chunk on the CPU (times n_classes rows after the
+# first layer). Fixed, so that a sample's scores do not depend on which other
+# samples share its call (scikit-learn's invariance checks).
+_INFERENCE_CHUNK = 64
 # Training samples whose activity is probed each epoch for the sparsity history.
 _PROBE_SIZE = 512
 
@@ -391,12 +392,26 @@ def _to_tensor(X, device):
 
 
 def _class_scores(network, X_t, score_layers):
+    chunk = _inference_chunk(X_t.device)
+    n = X_t.shape[0]
     with torch.inference_mode():
-        chunks = [
-            network.class_scores(X_t[start : start + _INFERENCE_CHUNK], score_layers)
-            for start in range(0, X_t.shape[0], _INFERENCE_CHUNK)
-        ]
+        chunks = []
+        for start in range(0, n, chunk):
+            block = X_t[start : start + chunk]
+            rows = block.shape[0]
+            if rows < chunk and X_t.device.type == "cpu":
+                # Same matmul shapes for every chunk: a sample's scores do not
+                # depend on how many samples share its call (CPU GEMM kernels
+                # sum in a shape-dependent order).
+                block = torch.cat([block, block.new_zeros(chunk - rows, block.shape[1])])
+            chunks.append(network.class_scores(block, score_layers)[:rows])
     return torch.cat(chunks)
+
+
+def _inference_chunk(device):
+    # Small fixed chunks on the CPU keep padding cheap for tiny calls; a GPU
+    # wants large matmuls.
+    return _INFERENCE_CHUNK if device.type == "cpu" else 64 * _INFERENCE_CHUNK
 
 
 _COMMON_PARAMETERS_DOC = """

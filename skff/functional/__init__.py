@@ -6,7 +6,7 @@ values worked out by hand and reused by every estimator.
 
 from .embedding import bernoulli_label_patterns, onehot_label_patterns, sample_wrong_labels
 from .goodness import goodness, top_k_mask
-from .normalize import unit_length
+from .normalize import rms_normalize
 from .sparsity import hoyer_sparsity
 from .probability import (
     LOGIT_FUNCTIONS,
@@ -28,5 +28,5 @@ __all__ = [
     "sample_wrong_labels",
     "symmetric_logit",
     "top_k_mask",
-    "unit_length",
+    "rms_normalize",
 ]

@@ -3,12 +3,21 @@
 import torch
 
 
-def unit_length(h, groups=None, eps=1e-5):
-    """Divide each row of ``h`` (or each group of columns) by its L2 norm.
+def _rms(h):
+    return torch.sqrt((h * h).mean(dim=-1, keepdim=True))
+
+
+def rms_normalize(h, groups=None, eps=1e-5):
+    """Divide each row of ``h`` (or each group of columns) by its root mean square.
 
     Forward-Forward normalises the activity passed on so that the next layer
-    cannot read the previous layer's goodness off its length. Polar-FFA
-    normalises the positive and the negative units separately.
+    cannot read the previous layer's goodness off its length; Polar-FFA
+    normalises the positive and the negative units separately. Only the
+    direction matters for that; the scale chosen here (unit mean square, i.e.
+    length ``sqrt(n_units)``, as in Hinton's code) keeps the next layer's
+    pre-activations of order one at initialisation. With unit length instead
+    (the Polar-FFA paper's wording) they are ``sqrt(n_units)`` times smaller,
+    and layers after the first barely move against an absolute threshold.
 
     Parameters
     ----------
@@ -17,15 +26,9 @@ def unit_length(h, groups=None, eps=1e-5):
         ``None`` normalises whole rows; an int ``n_pos`` normalises columns
         ``[:n_pos]`` and ``[n_pos:]`` separately.
     eps : float
-        Added to the norm so that all-zero rows stay zero.
+        Added to the RMS so that all-zero rows stay zero.
     """
     if groups is None or groups <= 0 or groups >= h.shape[-1]:
-        return h / (torch.linalg.vector_norm(h, dim=-1, keepdim=True) + eps)
+        return h / (_rms(h) + eps)
     pos, neg = h[:, :groups], h[:, groups:]
-    return torch.cat(
-        [
-            pos / (torch.linalg.vector_norm(pos, dim=-1, keepdim=True) + eps),
-            neg / (torch.linalg.vector_norm(neg, dim=-1, keepdim=True) + eps),
-        ],
-        dim=-1,
-    )
+    return torch.cat([pos / (_rms(pos) + eps), neg / (_rms(neg) + eps)], dim=-1)

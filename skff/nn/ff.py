@@ -20,7 +20,7 @@ import math
 import torch
 from torch import nn
 
-from ..functional import LOGIT_FUNCTIONS, goodness, layer_loss, unit_length
+from ..functional import LOGIT_FUNCTIONS, goodness, layer_loss, rms_normalize
 
 ACTIVATIONS = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
 
@@ -146,7 +146,7 @@ class ForwardForwardNetwork(nn.Module):
 
     def _pass_on(self, h, layer_index):
         # Detached: no gradient crosses a layer boundary (layer-local learning).
-        return unit_length(h.detach(), self.n_positive[layer_index])
+        return rms_normalize(h.detach(), self.n_positive[layer_index])
 
     def layer_losses(self, x, labels_pos, labels_neg, n_layers=None, first_trainable=0, sample_weight=None):
         """Loss of each trainable layer on positives ``(x, labels_pos)`` and negatives ``(x, labels_neg)``.
