@@ -170,7 +170,7 @@ class LayerLocalEngine:
                 total = float(sum(losses))
                 result.n_iter += 1
                 result.loss_curve.append(total)
-                entry = {"epoch": result.n_iter, "stage": stage.name, "loss": total, "layer_loss": losses}
+                entry = {"epoch": len(history) + 1, "stage": stage.name, "loss": total, "layer_loss": losses}
                 if validation_score is not None and self.early_stopping:
                     score = float(validation_score(stage))
                     entry["validation_score"] = score

@@ -152,8 +152,13 @@ class _BaseForwardForward(ClassifierMixin, BaseEstimator):
             )
         sizes = self._layer_sizes()
         score_layers = self._score_layers(len(sizes))
-        if self.top_k is not None and self.top_k > min(sizes):
-            raise ValueError(f"top_k={self.top_k} exceeds the smallest layer size {min(sizes)}.")
+        if self.top_k is not None:
+            groups = [g for s in sizes for g in {self._positive_units(s), s - self._positive_units(s)} if g]
+            if self.top_k > min(groups):
+                raise ValueError(
+                    f"top_k={self.top_k} exceeds the smallest group of units it applies to ({min(groups)}); "
+                    "inhibition would silently do nothing there."
+                )
 
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
@@ -170,11 +175,7 @@ class _BaseForwardForward(ClassifierMixin, BaseEstimator):
                 stratify=stratify,
             )
 
-        if warm:
-            network = self.module_
-        else:
-            self.classes_ = classes
-            network = self._build_network(X.shape[1], classes.size, cpu_gen)
+        network = self.module_ if warm else self._build_network(X.shape[1], classes.size, cpu_gen)
         network = network.to(device)
         X_t = _to_tensor(X, device)
         y_t = torch.as_tensor(y_encoded, dtype=torch.long, device=device)
@@ -240,14 +241,20 @@ class _BaseForwardForward(ClassifierMixin, BaseEstimator):
         # The fitted state lives on the CPU so that the estimator pickles
         # device-neutrally (a GPU-fitted model loads on a CPU-only machine);
         # the device copy is cached for fast inference.
+        self.classes_ = classes
         self.module_ = network if device.type == "cpu" else copy.deepcopy(network).to("cpu")
         self._inference_cache = (device, network)
         self.device_ = str(device)
         self.n_layers_ = len(sizes)
-        self.n_iter_ = result.n_iter
+        # As MLPClassifier: with warm_start these accumulate over fits.
         self.history_ = history
+        self.n_iter_ = len(history)
         self.loss_curve_ = [entry["loss"] for entry in history]
-        self.validation_scores_ = result.validation_scores if self.early_stopping else None
+        self.validation_scores_ = (
+            [entry["validation_score"] for entry in history if "validation_score" in entry]
+            if self.early_stopping
+            else None
+        )
         self.best_validation_score_ = result.best_validation_score if self.early_stopping else None
         return self
 
@@ -300,8 +307,9 @@ class _BaseForwardForward(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         """Class probabilities: softmax over the per-class scores.
 
-        The temperature is the one of the log-odds (``alpha`` for the sigmoid
-        probability functions); rows sum to one.
+        The scores are summed log-odds, so for the sigmoid probability
+        functions ``alpha`` acts as an inverse temperature on the goodness
+        (``threshold`` cancels out); rows sum to one.
 
         Parameters
         ----------
@@ -356,6 +364,8 @@ class _BaseForwardForward(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
         y = np.asarray(y)
+        if y.shape != (X.shape[0],):
+            raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}.")
         unknown = np.setdiff1d(y, self.classes_)
         if unknown.size:
             raise ValueError(f"y contains labels not seen in fit: {unknown.tolist()}.")
@@ -368,11 +378,17 @@ class _BaseForwardForward(ClassifierMixin, BaseEstimator):
             outputs = [[] for _ in range(self.n_layers_)]
             x_t = _to_tensor(X, device)
             labels = labels.to(device)
-            for start in range(0, x_t.shape[0], _INFERENCE_CHUNK):
-                chunk = slice(start, start + _INFERENCE_CHUNK)
+            step = _inference_chunk(device)
+            for start in range(0, x_t.shape[0], step):
+                chunk = slice(start, start + step)
                 for i, h in enumerate(network.activities(x_t[chunk], labels[chunk])):
                     outputs[i].append(h.cpu().numpy())
         return [np.concatenate(o) for o in outputs]
+
+    def __sklearn_is_fitted__(self):
+        # classes_ and n_features_in_ alone do not make a model: a fit that
+        # diverged leaves no network behind.
+        return hasattr(self, "module_")
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -438,8 +454,8 @@ _COMMON_PARAMETERS_DOC = """
         length 100 (Bernoulli(0.1) bits) per class, appended (Polar-FFA).
     negatives : {{"random", "hard"}}, default="random"
         Negative data: the sample with a uniformly random wrong label, or with
-        the wrong label the current model scores highest (one extra
-        all-class inference pass per batch).
+        the wrong label the current model (all layers trained so far) scores
+        highest (one extra all-class inference pass per batch).
     predict_layers : array-like of int or None, default=None
         Indices of the layers whose scores are summed at prediction (``None``:
         all layers; ``[1, 2]`` skips the first, as Hinton does).
@@ -454,7 +470,8 @@ _COMMON_PARAMETERS_DOC = """
     max_iter : int, default={max_iter}
         Maximum number of epochs (per layer with ``schedule="layerwise"``).
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data (stratified),
+        Hold out ``validation_fraction`` of the training data (stratified
+        when every class has at least two samples),
         stop when its accuracy has not improved by ``tol`` for
         ``n_iter_no_change`` epochs, and keep the best weights. Without it,
         training stops when the training loss stops improving by ``tol``.
@@ -508,7 +525,7 @@ class PolarFFClassifier(_BaseForwardForward):
     ``positive_ratio`` share) and a negative group. Positive data should
     excite the positive group and negative data the negative group; the
     layer's probability of "positive" compares the two goodnesses. Between
-    layers each group is divided by its own L2 norm. Every layer learns from
+    layers each group is divided by its own root mean square. Every layer learns from
     its own loss (binary cross-entropy on positive and negative data); no
     gradient crosses layers. Prediction embeds every class and picks the one
     whose summed per-layer score is highest.
@@ -518,7 +535,7 @@ class PolarFFClassifier(_BaseForwardForward):
         + _COMMON_PARAMETERS_DOC.format(
             hidden="(1000, 1000)", goodness="l2", aggregation="sum", top_k_scope=", per polarity group",
             threshold="2.0", alpha="1.0", sigmoid_arg="G_pos - G_neg", embedding="bernoulli",
-            lr="0.003", batch_size="256", max_iter="50",
+            lr="0.001", batch_size="128", max_iter="50",
         )
         + """
     positive_ratio : float in (0, 1), default=0.5
@@ -571,8 +588,8 @@ class PolarFFClassifier(_BaseForwardForward):
         negatives="random",
         predict_layers=None,
         schedule="simultaneous",
-        learning_rate_init=0.003,
-        batch_size=256,
+        learning_rate_init=0.001,
+        batch_size=128,
         max_iter=50,
         early_stopping=False,
         validation_fraction=0.1,
@@ -635,7 +652,7 @@ class FFClassifier(_BaseForwardForward):
     loss only, to give high goodness ``G`` to positive data (a sample with its
     true label) and low goodness to negative data (the same sample with a
     wrong label): ``P(positive) = sigmoid(alpha * (G - threshold))``,
-    binary cross-entropy. Activity is normalised to unit length before it is
+    binary cross-entropy. Activity is divided by its root mean square before it is
     passed on, so the next layer cannot read the goodness off its length.
     Prediction embeds every class and picks the one with the highest
     accumulated goodness over ``predict_layers``.
@@ -648,7 +665,7 @@ class FFClassifier(_BaseForwardForward):
         + _COMMON_PARAMETERS_DOC.format(
             hidden="(1000, 1000)", goodness="l2_squared", aggregation="mean", top_k_scope="",
             threshold="2.0", alpha="1.0", sigmoid_arg="G", embedding="onehot",
-            lr="0.003", batch_size="256", max_iter="50",
+            lr="0.001", batch_size="128", max_iter="50",
         )
         + "\n"
         + _ATTRIBUTES_DOC
@@ -686,8 +703,8 @@ class FFClassifier(_BaseForwardForward):
         negatives="random",
         predict_layers=None,
         schedule="simultaneous",
-        learning_rate_init=0.003,
-        batch_size=256,
+        learning_rate_init=0.001,
+        batch_size=128,
         max_iter=50,
         early_stopping=False,
         validation_fraction=0.1,

@@ -178,7 +178,9 @@ def test_warm_start_continues_training(cls, digits_split):
     clf = small(cls, max_iter=2, warm_start=True).fit(X_train, y_train)
     weights = clf.module_.layers[0].weight.detach().clone()
     clf.fit(X_train, y_train)
-    assert len(clf.history_) == 4 and clf.n_iter_ == 2
+    # Cumulative over warm-started fits, as MLPClassifier.
+    assert len(clf.history_) == clf.n_iter_ == 4
+    assert clf.history_[:, "epoch"] == [1, 2, 3, 4]
     assert not torch.equal(weights, clf.module_.layers[0].weight)
     assert clf.history_[-1, "loss"] < clf.history_[0, "loss"]
 
@@ -272,6 +274,8 @@ def test_bad_input_errors(cls, digits_split):
         cls(hidden_layer_sizes=(10, 0)).fit(X_train, y_train)
     with pytest.raises(ValueError, match="top_k"):
         small(cls, top_k=100).fit(X_train, y_train)
+    with pytest.raises(ValueError, match="shape"):
+        clf.latent_activations(X_test, np.zeros(3))
 
 
 @pytest.mark.parametrize("cls", CLASSIFIERS)
@@ -280,5 +284,9 @@ def test_divergence_is_reported_with_layer_and_epoch(cls):
     # Finite in float32, but squared activity overflows: the loss becomes NaN/inf.
     X = rng.uniform(1e25, 1e26, size=(60, 4))
     y = np.arange(60) % 2
+    clf = small(cls, max_iter=2)
     with pytest.raises(TrainingDivergedError, match=r"layer 1 .*epoch 1.*learning_rate_init"):
-        small(cls, max_iter=2).fit(X, y)
+        clf.fit(X, y)
+    # A diverged fit leaves no model behind.
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
