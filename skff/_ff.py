@@ -665,7 +665,7 @@ class FFClassifier(_BaseForwardForward):
         + _COMMON_PARAMETERS_DOC.format(
             hidden="(1000, 1000)", goodness="l2_squared", aggregation="mean", top_k_scope="",
             threshold="2.0", alpha="1.0", sigmoid_arg="G", embedding="onehot",
-            lr="0.001", batch_size="128", max_iter="50",
+            lr="0.003", batch_size="128", max_iter="50",
         )
         + "\n"
         + _ATTRIBUTES_DOC
@@ -703,7 +703,7 @@ class FFClassifier(_BaseForwardForward):
         negatives="random",
         predict_layers=None,
         schedule="simultaneous",
-        learning_rate_init=0.001,
+        learning_rate_init=0.003,
         batch_size=128,
         max_iter=50,
         early_stopping=False,

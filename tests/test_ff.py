@@ -208,7 +208,7 @@ def test_polar_paper_grid_trains(activation, goodness, aggregation, top_k, proba
     clf = PolarFFClassifier(
         hidden_layer_sizes=(32, 32), activation=activation, goodness=goodness,
         goodness_aggregation=aggregation, top_k=top_k, probability=probability,
-        threshold=threshold, max_iter=10, batch_size=64, random_state=0,
+        threshold=threshold, learning_rate_init=0.003, max_iter=10, batch_size=64, random_state=0,
     )
     clf.fit(X_train, y_train)
     layer_loss = np.array(clf.history_[:, "layer_loss"])
