@@ -679,11 +679,11 @@ class FFClassifier(_BaseForwardForward):
     --------
     >>> from sklearn.datasets import load_digits
     >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.preprocessing import MinMaxScaler
+    >>> from sklearn.preprocessing import StandardScaler
     >>> from skff import FFClassifier
     >>> X, y = load_digits(return_X_y=True)
-    >>> clf = make_pipeline(MinMaxScaler(), FFClassifier(
-    ...     hidden_layer_sizes=(100,), max_iter=10, random_state=0))
+    >>> clf = make_pipeline(StandardScaler(), FFClassifier(
+    ...     hidden_layer_sizes=(200,), max_iter=20, random_state=0))
     >>> clf.fit(X, y).score(X, y) > 0.9
     True
     """
