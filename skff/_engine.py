@@ -17,7 +17,7 @@ history (a :class:`skorch.history.History`) and the progress bar (tqdm).
 
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from skorch.history import History
@@ -59,11 +59,14 @@ def _make_optimizer(parameters, lr):
 
 @dataclass
 class EngineResult:
-    n_iter: int = 0
+    """What the history does not hold: the outcome of the run.
+
+    Per-epoch losses, validation scores and epoch counts live in the
+    ``History`` the engine appends to.
+    """
+
     converged: bool = True
     best_validation_score: float = None
-    loss_curve: list = field(default_factory=list)
-    validation_scores: list = field(default_factory=list)
 
 
 class LayerLocalEngine:
@@ -168,13 +171,9 @@ class LayerLocalEngine:
                 self._check_finite(epoch_loss, stage, epoch)
                 losses = [float(v) for v in epoch_loss]
                 total = float(sum(losses))
-                result.n_iter += 1
-                result.loss_curve.append(total)
                 entry = {"epoch": len(history) + 1, "stage": stage.name, "loss": total, "layer_loss": losses}
-                if validation_score is not None and self.early_stopping:
-                    score = float(validation_score(stage))
-                    entry["validation_score"] = score
-                    result.validation_scores.append(score)
+                if use_validation:
+                    entry["validation_score"] = float(validation_score(stage))
                 if epoch_metrics is not None:
                     entry.update(epoch_metrics(stage))
                 entry["seconds"] = time.perf_counter() - started
