@@ -664,7 +664,7 @@ class FFClassifier(_BaseForwardForward):
     ----------"""
         + _COMMON_PARAMETERS_DOC.format(
             hidden="(1000, 1000)", goodness="l2_squared", aggregation="mean", top_k_scope="",
-            threshold="2.0", alpha="1.0", sigmoid_arg="G", embedding="onehot",
+            threshold="1.0", alpha="10.0", sigmoid_arg="G", embedding="onehot",
             lr="0.003", batch_size="128", max_iter="50",
         )
         + "\n"
@@ -697,8 +697,8 @@ class FFClassifier(_BaseForwardForward):
         goodness="l2_squared",
         goodness_aggregation="mean",
         top_k=None,
-        threshold=2.0,
-        alpha=1.0,
+        threshold=1.0,
+        alpha=10.0,
         label_embedding="onehot",
         negatives="random",
         predict_layers=None,

@@ -230,7 +230,7 @@ def test_positive_ratio_splits_units():
 @pytest.mark.parametrize("cls", CLASSIFIERS)
 def test_latents_separate_positive_from_negative(cls, digits_split):
     X_train, X_test, y_train, y_test = digits_split
-    clf = small(cls, max_iter=20).fit(X_train, y_train)
+    clf = small(cls, max_iter=40).fit(X_train, y_train)
     pos = clf.latent_activations(X_test, y_test)
     neg = clf.latent_activations(X_test, y_test, negative=True, random_state=0)
     assert [p.shape for p in pos] == [(len(X_test), 64)] * 2
