@@ -54,8 +54,11 @@ class GoodnessObjective:
             g_pos = self._goodness(h)
             g_neg = torch.zeros_like(g_pos)
         else:
-            g_pos = self._goodness(h[:, :n_positive])
-            g_neg = self._goodness(h[:, n_positive:])
+            # split, not two slices: its backward is one cat instead of two
+            # zero-filled full-size gradients that are then added.
+            pos, neg = h.split([n_positive, h.shape[-1] - n_positive], dim=-1)
+            g_pos = self._goodness(pos)
+            g_neg = self._goodness(neg)
         return LOGIT_FUNCTIONS[self.probability](
             g_pos, g_neg, threshold=self.threshold, alpha=self.alpha, epsilon=self.epsilon
         )
@@ -100,13 +103,15 @@ class LabelledFFLayer(nn.Module):
 
     def forward(self, x, labels):
         """Activity for ``x`` with ``labels`` embedded."""
-        return ACTIVATIONS[self.activation](x @ self.weight.T + self.label_table()[labels])
+        return ACTIVATIONS[self.activation](x @ self.weight.T + self.label_table().index_select(0, labels))
 
     def forward_pairs(self, x, labels_pos, labels_neg):
         """Activity of ``[x with labels_pos; x with labels_neg]`` sharing ``W_x x``."""
         shared = x @ self.weight.T
-        table = self.label_table()
-        z = torch.cat([shared + table[labels_pos], shared + table[labels_neg]])
+        # index_select's backward is an index_add, several times faster than
+        # the accumulating index_put behind plain indexing.
+        label_terms = self.label_table().index_select(0, torch.cat([labels_pos, labels_neg]))
+        z = (shared.unsqueeze(0) + label_terms.view(2, *shared.shape)).reshape(-1, shared.shape[-1])
         return ACTIVATIONS[self.activation](z)
 
     def forward_all_classes(self, x):
