@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from skff import PolarFFClassifier
+from skff._engine import _make_optimizer
 
 N_FEATURES, LABEL_BITS, HIDDEN, N_CLASSES, BATCH = 784, 100, 1000, 10, 512
 
@@ -47,7 +48,9 @@ class StraightforwardFF:
             torch.empty(o, i).uniform_(-(i**-0.5), i**-0.5, generator=generator).requires_grad_()
             for i, o in zip(sizes[:-1], sizes[1:])
         ]
-        self.optimizers = [torch.optim.Adam([w], lr=1e-3, foreach=True) for w in self.weights]
+        # The same optimiser construction as skff's engine, so that the ratio
+        # measures the training scheme, not the Adam kernel.
+        self.optimizers = [_make_optimizer([w], 1e-3) for w in self.weights]
 
     @staticmethod
     def logits(h):
