@@ -1,8 +1,9 @@
 """skff: forward-only learning (Forward-Forward and relatives) for scikit-learn."""
 
+from ._activation import ActivationLearningAnomalyDetector
 from ._engine import TrainingDivergedError
 from ._ff import FFClassifier, PolarFFClassifier
 
 __version__ = "0.1.0"
 
-__all__ = ["FFClassifier", "PolarFFClassifier", "TrainingDivergedError", "__version__"]
+__all__ = ["ActivationLearningAnomalyDetector", "FFClassifier", "PolarFFClassifier", "TrainingDivergedError", "__version__"]

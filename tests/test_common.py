@@ -3,7 +3,7 @@
 import pytest
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
-from skff import FFClassifier, PolarFFClassifier
+from skff import ActivationLearningAnomalyDetector, FFClassifier, PolarFFClassifier
 
 # Small, fast configurations: the checks fit hundreds of times.
 ESTIMATORS = [
@@ -12,6 +12,7 @@ ESTIMATORS = [
     PolarFFClassifier(
         hidden_layer_sizes=(16, 16), max_iter=20, batch_size=32, learning_rate_init=0.003, random_state=0
     ),
+    ActivationLearningAnomalyDetector(hidden_layer_sizes=(4, 2), max_iter=5, random_state=0),
 ]
 
 

@@ -6,6 +6,7 @@ values worked out by hand and reused by every estimator.
 
 from .embedding import bernoulli_label_patterns, onehot_label_patterns, sample_wrong_labels
 from .goodness import goodness, top_k_mask
+from .local_rules import abs_transmit, competitive_update, std_abs, unit_length
 from .normalize import rms_normalize
 from .sparsity import hoyer_sparsity
 from .probability import (
@@ -17,6 +18,10 @@ from .probability import (
 )
 
 __all__ = [
+    "abs_transmit",
+    "competitive_update",
+    "std_abs",
+    "unit_length",
     "LOGIT_FUNCTIONS",
     "bernoulli_label_patterns",
     "ffa_sigmoid_logit",

@@ -1,0 +1,381 @@
+"""Activation learning (Zhou 2022) as an unsupervised outlier detector."""
+
+import copy
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch.history import History
+from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._device import make_generators, resolve_device
+from ._engine import LayerLocalEngine, layerwise_stages, simultaneous_stages
+from .nn import ActivationLearningNetwork
+
+# Rows per inference chunk on the CPU. Fixed (the last chunk is zero-padded)
+# so that a sample's score does not depend on which samples share its call.
+_INFERENCE_CHUNK = 1024
+# An epoch presents at least this many samples: small training sets are
+# repeated (each sample equally often, in a fresh random order), so that the
+# number of local updates per epoch does not collapse on tiny data sets.
+_MIN_EPOCH_SAMPLES = 4096
+# Training samples whose output activation is recorded in the history.
+_PROBE_SIZE = 512
+
+
+class ActivationLearningAnomalyDetector(OutlierMixin, BaseEstimator):
+    """Unsupervised outlier detection by activation learning (Zhou 2022).
+
+    A stack of layers ``y_l = W_l^T x_l`` learns without backpropagation, each
+    layer by the local competitive rule (Oja's subspace rule)
+
+        Delta W_l = learning_rate_init * mean over the batch of (x_l - W_l y_l) y_l^T
+
+    applied as an explicit update. The input is scaled to unit length;
+    between layers a magnitude-preserving nonlinearity is applied; the last
+    layer is linear. A trained layer spans the principal subspace of its
+    input, so its output activation ``||y||^2 <= ||x||^2`` measures how well
+    the input is explained by what was learned: the output activation
+    ``||y_L||^2`` is high for typical samples and low for outliers.
+
+    Unit-length scaling discards each sample's norm, which on tabular data
+    often *is* the anomaly signal. ``constant_feature`` keeps it: a constant
+    is appended to every sample before the scaling, so a sample far from the
+    origin gets a small constant component after it. Standardise the
+    features first (``make_pipeline(StandardScaler(), ...)``).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : "auto", int or array-like of int, default="auto"
+        Units per layer; the last layer is the linear output. ``"auto"``: one
+        layer of ``ceil(n_inputs / 2)`` units, ``n_inputs`` counting the
+        appended constant. A layer at least as wide as its input reconstructs
+        everything and gives no signal.
+    activation : {"std_abs", "abs"}, default="std_abs"
+        Transmission between layers, both magnitude preserving: ``"abs"`` is
+        ``|y|``; ``"std_abs"`` standardises ``|y|`` unit by unit with running
+        statistics gathered during training, then rescales each sample to the
+        length of ``y``. Unused with a single layer.
+    constant_feature : float or None, default=5.0
+        Value of the constant feature appended before the unit-length
+        scaling, in units of the median norm of the training samples.
+        ``None`` scales the raw samples to unit length (the paper's setting).
+    schedule : {"simultaneous", "layerwise"}, default="simultaneous"
+        ``"simultaneous"`` updates every layer on every batch (one forward
+        pass). ``"layerwise"`` trains layer 1 until it converges (or
+        ``max_iter`` epochs), freezes it, then layer 2, and so on.
+    learning_rate_init : float, default=0.1
+        ``eta`` of the local rule (constant over training).
+    batch_size : int, default=100
+        Samples per local update.
+    max_iter : int, default=50
+        Maximum number of epochs (per layer with ``schedule="layerwise"``).
+        An epoch presents at least 4096 samples: smaller training sets are
+        repeated within an epoch, every sample equally often.
+    n_iter_no_change : int, default=5
+        Training stops when the summed reconstruction error of the layers
+        has not improved by ``tol`` for this many epochs.
+    tol : float, default=1e-4
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        Expected share of outliers in the training data; sets ``offset_``
+        as in :class:`~sklearn.ensemble.IsolationForest`: a float makes
+        ``offset_`` that percentile of the training scores. ``"auto"`` uses a
+        robust rule instead: ``offset_ = median - 3 * 1.4826 * MAD`` of the
+        training scores (samples far below the typical activation).
+    random_state : int, RandomState instance or None, default=None
+        Initial weights and the order of the batches. The same value gives
+        the same model on the same device. The global torch random state is
+        never used.
+    device : str or torch.device, default="auto"
+        ``"auto"`` uses CUDA when available, else the CPU; or ``"cpu"``,
+        ``"cuda"``, ``"cuda:1"``. Computation is float32; scores are returned
+        as float64. A model fitted on a GPU pickles and scores on a CPU-only
+        machine.
+    verbose : int, default=0
+        1 shows a progress bar with the per-layer reconstruction error;
+        2 also prints one line per epoch.
+
+    Attributes
+    ----------
+    offset_ : float
+        ``decision_function = score_samples - offset_``.
+    module_ : skff.nn.ActivationLearningNetwork
+        The trained network (on the CPU).
+    n_layers_ : int
+    n_iter_ : int
+        Epochs run.
+    history_ : skorch.history.History
+        One entry per epoch: ``loss`` (summed reconstruction error),
+        ``layer_loss`` (per layer, the batch mean of ``||x_l - W_l y_l||^2``),
+        ``activation`` (mean output activation of 512 training samples),
+        ``weight_norm`` (``||W_l||_F^2`` per layer) and ``seconds``.
+    loss_curve_ : list of float
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined only when ``X`` has string feature names.
+    device_ : str
+        The device the model was trained on.
+
+    See Also
+    --------
+    sklearn.ensemble.IsolationForest : Tree-based outlier detection.
+    sklearn.neighbors.LocalOutlierFactor : Density-based outlier detection.
+
+    References
+    ----------
+    H. Zhou, "Activation Learning by Local Competitions", arXiv:2209.13400.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skff import ActivationLearningAnomalyDetector
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(500, 4)) @ rng.normal(size=(4, 8))
+    >>> X_new = np.vstack([X[:3], 8 * rng.normal(size=(2, 8))])
+    >>> detector = make_pipeline(StandardScaler(), ActivationLearningAnomalyDetector(random_state=0))
+    >>> detector.fit(X).predict(X_new)
+    array([ 1,  1,  1, -1, -1])
+    """
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": [StrOptions({"auto"}), "array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"std_abs", "abs"})],
+        "constant_feature": [None, Interval(Real, 0, None, closed="neither")],
+        "schedule": [StrOptions({"simultaneous", "layerwise"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+        "random_state": ["random_state"],
+        "device": [str, torch.device],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes="auto",
+        *,
+        activation="std_abs",
+        constant_feature=5.0,
+        schedule="simultaneous",
+        learning_rate_init=0.1,
+        batch_size=100,
+        max_iter=50,
+        n_iter_no_change=5,
+        tol=1e-4,
+        contamination="auto",
+        random_state=None,
+        device="auto",
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.constant_feature = constant_feature
+        self.schedule = schedule
+        self.learning_rate_init = learning_rate_init
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.contamination = contamination
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    def _layer_sizes(self, n_inputs):
+        if isinstance(self.hidden_layer_sizes, str):
+            return [max(1, math.ceil(n_inputs / 2))]
+        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
+        if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer) or (sizes < 1).any():
+            raise ValueError(
+                "hidden_layer_sizes must be 'auto', a positive int or a non-empty sequence of positive "
+                f"ints, got {self.hidden_layer_sizes!r}."
+            )
+        return [int(s) for s in sizes]
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the network from unlabelled samples.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : object
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        X = np.asarray(X, dtype=np.float32)
+        device = resolve_device(self.device)
+        cpu_gen, _ = make_generators(check_random_state(self.random_state), device)
+
+        constant = None
+        if self.constant_feature is not None:
+            median_norm = float(np.median(np.linalg.norm(X, axis=1)))
+            constant = float(self.constant_feature) * (median_norm if median_norm > 0 else 1.0)
+        n_inputs = X.shape[1] + (constant is not None)
+        sizes = self._layer_sizes(n_inputs)
+        network = ActivationLearningNetwork(
+            X.shape[1], sizes, transmission=self.activation, constant=constant, generator=cpu_gen
+        ).to(device)
+
+        X_t = _to_tensor(X, device)
+        n = X_t.shape[0]
+        repeats = max(1, math.ceil(_MIN_EPOCH_SAMPLES / n))
+        learning_rate = float(self.learning_rate_init)
+
+        def step(indices, stage):
+            if repeats > 1:
+                indices = indices % n
+            return network.local_step(X_t[indices], learning_rate, stage.trainable, stage.n_layers)
+
+        probe = X_t[: min(_PROBE_SIZE, n)]
+
+        def epoch_metrics(stage):
+            with torch.no_grad():
+                activation = network.activities(probe)[stage.n_layers - 1].pow(2).sum(dim=1).mean()
+            return {
+                "activation": float(activation),
+                "weight_norm": [float(layer.weight.pow(2).sum()) for layer in network.layers],
+            }
+
+        engine = LayerLocalEngine(
+            max_iter=self.max_iter,
+            batch_size=self.batch_size,
+            learning_rate_init=learning_rate,
+            early_stopping=False,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
+            verbose=self.verbose,
+            estimator_name=type(self).__name__,
+            autograd=False,
+        )
+        stages = (layerwise_stages if self.schedule == "layerwise" else simultaneous_stages)(len(sizes))
+        history = History()
+        engine.run(
+            network.layers, n * repeats, step, stages, generator=cpu_gen, device=device, history=history,
+            epoch_metrics=epoch_metrics,
+        )
+        network.eval()
+
+        self.module_ = network if device.type == "cpu" else copy.deepcopy(network).to("cpu")
+        self._inference_cache = (device, network)
+        self.device_ = str(device)
+        self.n_layers_ = len(sizes)
+        self.history_ = history
+        self.n_iter_ = len(history)
+        self.loss_curve_ = [entry["loss"] for entry in history]
+
+        scores = _output_activation(network, X_t)
+        if not np.isfinite(scores).all():
+            del self.module_
+            raise FloatingPointError(
+                f"{type(self).__name__}: the trained network gives non-finite scores; lower "
+                f"learning_rate_init (now {self.learning_rate_init}) or scale the input features."
+            )
+        if self.contamination == "auto":
+            median = np.median(scores)
+            self.offset_ = float(median - 3 * 1.4826 * np.median(np.abs(scores - median)))
+        else:
+            self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+        return self
+
+    def _network_on_device(self):
+        device = resolve_device(self.device, for_inference=True)
+        cached = getattr(self, "_inference_cache", None)
+        if cached is None or cached[0] != device:
+            network = self.module_ if device.type == "cpu" else copy.deepcopy(self.module_).to(device)
+            network.eval()
+            self._inference_cache = cached = (device, network)
+        return cached
+
+    def score_samples(self, X):
+        """Output activation ``||y_L||^2``: higher is more normal.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            In ``[0, 1]`` up to rounding (Property 4: ``||y||^2 <= ||x||^2 = 1``).
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        device, network = self._network_on_device()
+        return _output_activation(network, _to_tensor(X, device))
+
+    def decision_function(self, X):
+        """``score_samples(X) - offset_``: negative for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """``+1`` for inliers, ``-1`` for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        decision = self.decision_function(X)
+        labels = np.ones(decision.shape[0], dtype=int)
+        labels[decision < 0] = -1
+        return labels
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "module_")
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_inference_cache", None)
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags
+
+
+def _to_tensor(X, device):
+    # A copy: torch.from_numpy warns on read-only arrays (e.g. joblib memmaps).
+    return torch.tensor(np.ascontiguousarray(X, dtype=np.float32), device=device)
+
+
+def _output_activation(network, X_t):
+    chunk = _INFERENCE_CHUNK if X_t.device.type == "cpu" else 64 * _INFERENCE_CHUNK
+    n = X_t.shape[0]
+    out = []
+    with torch.inference_mode():
+        for start in range(0, n, chunk):
+            block = X_t[start : start + chunk]
+            rows = block.shape[0]
+            if rows < chunk and X_t.device.type == "cpu":
+                # Same matmul shapes for every chunk: CPU GEMM kernels sum in
+                # a shape-dependent order.
+                block = torch.cat([block, block.new_zeros(chunk - rows, block.shape[1])])
+            out.append(network.output_activation(block)[:rows])
+    return torch.cat(out).cpu().numpy().astype(np.float64)
