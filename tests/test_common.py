@@ -12,7 +12,7 @@ ESTIMATORS = [
     PolarFFClassifier(
         hidden_layer_sizes=(16, 16), max_iter=20, batch_size=32, learning_rate_init=0.003, random_state=0
     ),
-    ActivationLearningAnomalyDetector(hidden_layer_sizes=(4, 2), max_iter=5, random_state=0),
+    ActivationLearningAnomalyDetector(max_iter=5, random_state=0),
 ]
 
 
