@@ -2,7 +2,8 @@
 
 from ._engine import TrainingDivergedError
 from ._ff import FFClassifier, PolarFFClassifier
+from ._scff import SCFFTransformer
 
 __version__ = "0.1.0"
 
-__all__ = ["FFClassifier", "PolarFFClassifier", "TrainingDivergedError", "__version__"]
+__all__ = ["FFClassifier", "PolarFFClassifier", "SCFFTransformer", "TrainingDivergedError", "__version__"]

@@ -1,5 +1,13 @@
 """Torch modules built from :mod:`skff.functional`."""
 
 from .ff import ForwardForwardNetwork, GoodnessObjective
+from .scff import BiRNNSCFFLayer, ConvSCFFLayer, DenseSCFFLayer, SCFFNetwork
 
-__all__ = ["ForwardForwardNetwork", "GoodnessObjective"]
+__all__ = [
+    "BiRNNSCFFLayer",
+    "ConvSCFFLayer",
+    "DenseSCFFLayer",
+    "ForwardForwardNetwork",
+    "GoodnessObjective",
+    "SCFFNetwork",
+]
