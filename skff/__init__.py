@@ -3,7 +3,15 @@
 from ._activation import ActivationLearningAnomalyDetector
 from ._engine import TrainingDivergedError
 from ._ff import FFClassifier, PolarFFClassifier
+from ._scff import SCFFTransformer
 
 __version__ = "0.1.0"
 
-__all__ = ["ActivationLearningAnomalyDetector", "FFClassifier", "PolarFFClassifier", "TrainingDivergedError", "__version__"]
+__all__ = [
+    "ActivationLearningAnomalyDetector",
+    "FFClassifier",
+    "PolarFFClassifier",
+    "SCFFTransformer",
+    "TrainingDivergedError",
+    "__version__",
+]

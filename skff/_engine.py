@@ -35,11 +35,17 @@ class Stage:
 
     ``trainable`` layers get optimiser steps; layers before them are run
     frozen; ``n_layers`` is how many layers the forward pass goes through.
+    The optimisation settings left ``None`` take the engine's values, so a
+    greedy schedule can give every layer its own (as SCFF does).
     """
 
     trainable: list
     n_layers: int
     name: str = "all layers"
+    max_iter: int = None
+    learning_rate: float = None
+    weight_decay: float = None
+    learning_rate_decay: float = None
 
 
 def simultaneous_stages(n_layers):
@@ -52,15 +58,16 @@ def layerwise_stages(n_layers):
     return [Stage(trainable=[i], n_layers=i + 1, name=f"layer {i + 1}") for i in range(n_layers)]
 
 
-def _make_optimizer(parameters, lr):
-    # One Adam per layer. The fused kernel (one pass over each tensor) is
-    # about twice as fast as foreach on the CPU; older torch builds or
-    # devices without it fall back to foreach.
+def _make_optimizer(parameters, lr, weight_decay=0.0, decoupled=False):
+    # One Adam (or AdamW: decoupled weight decay) per layer. The fused kernel
+    # (one pass over each tensor) is about twice as fast as foreach on the
+    # CPU; older torch builds or devices without it fall back to foreach.
     parameters = list(parameters)
+    kind = torch.optim.AdamW if decoupled else torch.optim.Adam
     try:
-        return torch.optim.Adam(parameters, lr=lr, fused=True)
+        return kind(parameters, lr=lr, weight_decay=weight_decay, fused=True)
     except (RuntimeError, TypeError):
-        return torch.optim.Adam(parameters, lr=lr, foreach=True)
+        return kind(parameters, lr=lr, weight_decay=weight_decay, foreach=True)
 
 
 @dataclass
@@ -98,6 +105,12 @@ class LayerLocalEngine:
         ``True``: the engine back-propagates the summed layer losses and steps
         one optimiser per layer. ``False``: ``step`` applies its own local
         updates and returns losses for monitoring only.
+    optimizer : {"adam", "adamw"}
+        ``"adamw"`` applies ``weight_decay`` decoupled from the gradient.
+    weight_decay : float
+    learning_rate_decay : float
+        Factor applied to the learning rate after every epoch (exponential
+        schedule; 1 keeps it constant).
     """
 
     def __init__(
@@ -112,6 +125,9 @@ class LayerLocalEngine:
         verbose,
         estimator_name,
         autograd=True,
+        optimizer="adam",
+        weight_decay=0.0,
+        learning_rate_decay=1.0,
     ):
         self.max_iter = max_iter
         self.batch_size = batch_size
@@ -122,6 +138,13 @@ class LayerLocalEngine:
         self.verbose = verbose
         self.estimator_name = estimator_name
         self.autograd = autograd
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.learning_rate_decay = learning_rate_decay
+
+    def _setting(self, stage, name, engine_name=None):
+        value = getattr(stage, name)
+        return getattr(self, engine_name or name) if value is None else value
 
     def run(self, layers, n_samples, step, stages, *, generator, device, history=None,
             validation_score=None, epoch_metrics=None):
@@ -154,27 +177,37 @@ class LayerLocalEngine:
 
     def _run_stage(self, layers, n_samples, step, stage, generator, device, history,
                    validation_score, epoch_metrics, result):
+        max_iter = self._setting(stage, "max_iter")
+        learning_rate = self._setting(stage, "learning_rate", "learning_rate_init")
+        decay = self._setting(stage, "learning_rate_decay")
         optimizers = (
-            [_make_optimizer(layers[i].parameters(), self.learning_rate_init) for i in stage.trainable]
+            [
+                _make_optimizer(layers[i].parameters(), learning_rate, self._setting(stage, "weight_decay"),
+                                decoupled=self.optimizer == "adamw")
+                for i in stage.trainable
+            ]
             if self.autograd
             else []
         )
+        schedulers = [torch.optim.lr_scheduler.ExponentialLR(o, decay) for o in optimizers if decay != 1.0]
         use_validation = self.early_stopping and validation_score is not None
         best = -float("inf") if use_validation else float("inf")
         best_state = None
         no_improvement = 0
         converged = False
         bar = tqdm(
-            total=self.max_iter,
+            total=max_iter,
             desc=f"{self.estimator_name} ({stage.name})",
             disable=not self.verbose,
             leave=True,
         )
         try:
-            for epoch in range(1, self.max_iter + 1):
+            for epoch in range(1, max_iter + 1):
                 started = time.perf_counter()
                 epoch_loss = self._run_epoch(n_samples, step, stage, optimizers, generator, device)
-                self._check_finite(epoch_loss, stage, epoch)
+                self._check_finite(epoch_loss, stage, epoch, learning_rate)
+                for scheduler in schedulers:
+                    scheduler.step()
                 losses = [float(v) for v in epoch_loss]
                 total = float(sum(losses))
                 entry = {"epoch": len(history) + 1, "stage": stage.name, "loss": total, "layer_loss": losses}
@@ -209,10 +242,10 @@ class LayerLocalEngine:
         if use_validation and best_state is not None:
             _restore(layers, best_state)
             result.best_validation_score = best
-        if not converged:
+        if not converged and max_iter > 0:
             result.converged = False
             warnings.warn(
-                f"{self.estimator_name}: maximum iterations ({self.max_iter}) reached for "
+                f"{self.estimator_name}: maximum iterations ({max_iter}) reached for "
                 f"{stage.name} and the optimization hasn't converged yet.",
                 ConvergenceWarning,
                 stacklevel=4,
@@ -238,7 +271,7 @@ class LayerLocalEngine:
             n_batches += 1
         return total / n_batches
 
-    def _check_finite(self, epoch_loss, stage, epoch):
+    def _check_finite(self, epoch_loss, stage, epoch, learning_rate):
         finite = torch.isfinite(epoch_loss)
         if bool(finite.all()):
             return
@@ -247,7 +280,7 @@ class LayerLocalEngine:
         raise TrainingDivergedError(
             f"{self.estimator_name}: training diverged: the loss of layer {layer} became "
             f"{float(epoch_loss[position])} at epoch {epoch}. Lower learning_rate_init "
-            f"(now {self.learning_rate_init}) or scale the input features "
+            f"(now {learning_rate}) or scale the input features "
             "(e.g. with sklearn.preprocessing.StandardScaler)."
         )
 

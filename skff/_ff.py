@@ -6,7 +6,6 @@ configuration: every unit is positive and the probability is Hinton's
 ``sigmoid(alpha * (G - threshold))``.
 """
 
-import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -19,6 +18,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._base import TorchModuleMixin, inference_chunk, map_in_chunks, to_tensor
 from ._device import make_generators, resolve_device
 from ._engine import LayerLocalEngine, layerwise_stages, simultaneous_stages
 from .functional import (
@@ -29,15 +29,11 @@ from .functional import (
 )
 from .nn import ForwardForwardNetwork, GoodnessObjective
 
-# Samples per inference chunk on the CPU (times n_classes rows after the
-# first layer). Fixed, so that a sample's scores do not depend on which other
-# samples share its call (scikit-learn's invariance checks).
-_INFERENCE_CHUNK = 64
 # Training samples whose activity is probed each epoch for the sparsity history.
 _PROBE_SIZE = 512
 
 
-class _BaseForwardForward(ClassifierMixin, BaseEstimator):
+class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
     """Shared fit/predict of the Forward-Forward classifiers."""
 
     _parameter_constraints = {
@@ -177,7 +173,7 @@ class _BaseForwardForward(ClassifierMixin, BaseEstimator):
 
         network = self.module_ if warm else self._build_network(X.shape[1], classes.size, cpu_gen)
         network = network.to(device)
-        X_t = _to_tensor(X, device)
+        X_t = to_tensor(X, device)
         y_t = torch.as_tensor(y_encoded, dtype=torch.long, device=device)
         n_classes = classes.size
 
@@ -191,7 +187,7 @@ class _BaseForwardForward(ClassifierMixin, BaseEstimator):
 
         validation_score = None
         if self.early_stopping:
-            X_val_t = _to_tensor(X_val, device)
+            X_val_t = to_tensor(X_val, device)
             y_val_t = torch.as_tensor(y_val, dtype=torch.long, device=device)
 
             def validation_score(stage):
@@ -236,15 +232,8 @@ class _BaseForwardForward(ClassifierMixin, BaseEstimator):
             validation_score=validation_score,
             epoch_metrics=epoch_metrics,
         )
-        network.eval()
-
-        # The fitted state lives on the CPU so that the estimator pickles
-        # device-neutrally (a GPU-fitted model loads on a CPU-only machine);
-        # the device copy is cached for fast inference.
         self.classes_ = classes
-        self.module_ = network if device.type == "cpu" else copy.deepcopy(network).to("cpu")
-        self._inference_cache = (device, network)
-        self.device_ = str(device)
+        self._store_module(network, device)
         self.n_layers_ = len(sizes)
         # As MLPClassifier: with warm_start these accumulate over fits.
         self.history_ = history
@@ -267,21 +256,12 @@ class _BaseForwardForward(ClassifierMixin, BaseEstimator):
             return scores.argmax(dim=1)
 
     # -- inference -------------------------------------------------------------
-    def _network_on_device(self):
-        device = resolve_device(self.device, for_inference=True)
-        cached = getattr(self, "_inference_cache", None)
-        if cached is None or cached[0] != device:
-            network = self.module_ if device.type == "cpu" else copy.deepcopy(self.module_).to(device)
-            network.eval()
-            self._inference_cache = cached = (device, network)
-        return cached
-
     def _class_scores(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
         device, network = self._network_on_device()
         layers = self._score_layers(self.n_layers_)
-        scores = _class_scores(network, _to_tensor(X, device), layers)
+        scores = _class_scores(network, to_tensor(X, device), layers)
         return scores.cpu().numpy().astype(np.float64)
 
     def decision_function(self, X):
@@ -376,24 +356,14 @@ class _BaseForwardForward(ClassifierMixin, BaseEstimator):
         device, network = self._network_on_device()
         with torch.inference_mode():
             outputs = [[] for _ in range(self.n_layers_)]
-            x_t = _to_tensor(X, device)
+            x_t = to_tensor(X, device)
             labels = labels.to(device)
-            step = _inference_chunk(device)
+            step = inference_chunk(device)
             for start in range(0, x_t.shape[0], step):
                 chunk = slice(start, start + step)
                 for i, h in enumerate(network.activities(x_t[chunk], labels[chunk])):
                     outputs[i].append(h.cpu().numpy())
         return [np.concatenate(o) for o in outputs]
-
-    def __sklearn_is_fitted__(self):
-        # classes_ and n_features_in_ alone do not make a model: a fit that
-        # diverged leaves no network behind.
-        return hasattr(self, "module_")
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_inference_cache", None)
-        return state
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -402,32 +372,8 @@ class _BaseForwardForward(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _to_tensor(X, device):
-    # A copy: torch.from_numpy warns on read-only arrays (e.g. joblib memmaps).
-    return torch.tensor(np.ascontiguousarray(X, dtype=np.float32), device=device)
-
-
 def _class_scores(network, X_t, score_layers):
-    chunk = _inference_chunk(X_t.device)
-    n = X_t.shape[0]
-    with torch.inference_mode():
-        chunks = []
-        for start in range(0, n, chunk):
-            block = X_t[start : start + chunk]
-            rows = block.shape[0]
-            if rows < chunk and X_t.device.type == "cpu":
-                # Same matmul shapes for every chunk: a sample's scores do not
-                # depend on how many samples share its call (CPU GEMM kernels
-                # sum in a shape-dependent order).
-                block = torch.cat([block, block.new_zeros(chunk - rows, block.shape[1])])
-            chunks.append(network.class_scores(block, score_layers)[:rows])
-    return torch.cat(chunks)
-
-
-def _inference_chunk(device):
-    # Small fixed chunks on the CPU keep padding cheap for tiny calls; a GPU
-    # wants large matmuls.
-    return _INFERENCE_CHUNK if device.type == "cpu" else 64 * _INFERENCE_CHUNK
+    return map_in_chunks(lambda block: network.class_scores(block, score_layers), X_t)
 
 
 _COMMON_PARAMETERS_DOC = """

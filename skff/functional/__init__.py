@@ -4,6 +4,7 @@ Everything here is a function of tensors so that it can be tested against
 values worked out by hand and reused by every estimator.
 """
 
+from .contrastive import contrastive_loss, contrastive_pairs, mean_square_goodness, standardize, triangle
 from .embedding import bernoulli_label_patterns, onehot_label_patterns, sample_wrong_labels
 from .goodness import goodness, top_k_mask
 from .local_rules import abs_transmit, competitive_update, std_abs, unit_length
@@ -24,14 +25,19 @@ __all__ = [
     "unit_length",
     "LOGIT_FUNCTIONS",
     "bernoulli_label_patterns",
+    "contrastive_loss",
+    "contrastive_pairs",
     "ffa_sigmoid_logit",
     "goodness",
     "hoyer_sparsity",
     "layer_loss",
+    "mean_square_goodness",
     "onehot_label_patterns",
     "polar_sigmoid_logit",
     "sample_wrong_labels",
+    "standardize",
     "symmetric_logit",
     "top_k_mask",
+    "triangle",
     "rms_normalize",
 ]

@@ -2,5 +2,15 @@
 
 from .activation_learning import ActivationLearningNetwork, CompetitiveLayer
 from .ff import ForwardForwardNetwork, GoodnessObjective
+from .scff import BiRNNSCFFLayer, ConvSCFFLayer, DenseSCFFLayer, SCFFNetwork
 
-__all__ = ["ActivationLearningNetwork", "CompetitiveLayer", "ForwardForwardNetwork", "GoodnessObjective"]
+__all__ = [
+    "ActivationLearningNetwork",
+    "BiRNNSCFFLayer",
+    "CompetitiveLayer",
+    "ConvSCFFLayer",
+    "DenseSCFFLayer",
+    "ForwardForwardNetwork",
+    "GoodnessObjective",
+    "SCFFNetwork",
+]

@@ -50,9 +50,15 @@ class GoodnessObjective:
 
     def logits(self, h, n_positive):
         """Log-odds that each row of ``h`` is a positive sample."""
-        if n_positive >= h.shape[-1]:
+        n_units = h.shape[-1]
+        if n_positive >= n_units:
             g_pos = self._goodness(h)
             g_neg = torch.zeros_like(g_pos)
+        elif 2 * n_positive == n_units:
+            # Equal groups: both goodnesses from one view, one pass forward
+            # and backward (no split/cat of the activity).
+            g = self._goodness(h.view(*h.shape[:-1], 2, n_positive))
+            g_pos, g_neg = g.unbind(-1)
         else:
             # split, not two slices: its backward is one cat instead of two
             # zero-filled full-size gradients that are then added.

@@ -1,0 +1,211 @@
+"""SCFF features + linear probe on MNIST (dense, conv and birnn encoders).
+
+Protocol: the last 10,000 training images are held out as validation data
+(as the SCFF paper does for MNIST). ``SCFFTransformer`` is fitted on the
+remaining 50,000 images without labels; a linear probe (softmax regression
+with dropout on the features, Adam, the learning rate halved at 20, 35, 50,
+60, 70, 80 and 90% of the epochs, as in the paper's Appendix G) is trained
+on their features; the probe epoch with the best validation accuracy is
+kept and its *test* accuracy reported. The test set is never used for
+selection. ``--compare-untrained`` repeats everything with the same encoder
+left at its random initial weights (``max_iter=0``).
+
+Also measured: training samples/s of the encoder, the same as a fraction
+of the torch matmul throughput on the training step's matmul shapes (dense
+encoder), and ``transform`` features/s.
+
+Data: ``../shared/data/mnist/mnist.npz`` beside the checkout (see that
+folder's README); point ``--data-dir`` (or ``SKFF_DATA``) elsewhere.
+
+Examples::
+
+    OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_scff.py --encoder dense --hidden 2000 2000
+    OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_scff.py --encoder conv --compare-untrained
+    OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_scff.py --encoder birnn --compare-untrained
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import time
+import warnings
+
+import numpy as np
+import torch
+from sklearn.exceptions import ConvergenceWarning
+
+from skff import SCFFTransformer
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+INPUT_SHAPES = {"dense": None, "conv": (1, 28, 28), "birnn": (28, 28)}
+
+
+def load(data_dir, dataset):
+    path = pathlib.Path(data_dir) / dataset / f"{dataset}.npz"
+    if not path.exists():
+        raise SystemExit(f"{path} not found: pass --data-dir pointing at shared/data.")
+    data = np.load(path)
+    X, y = data["X_train"].astype(np.float32) / 255, data["y_train"].astype(np.int64)
+    X_test, y_test = data["X_test"].astype(np.float32) / 255, data["y_test"].astype(np.int64)
+    return X[:-10000], y[:-10000], X[-10000:], y[-10000:], X_test, y_test
+
+
+def linear_probe(F_train, y_train, F_val, y_val, F_test, y_test, epochs, dropout, seed=0):
+    """Softmax regression with dropout on the features; best validation epoch."""
+    g = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)  # dropout masks
+    tensors = [torch.from_numpy(np.ascontiguousarray(a)) for a in (F_train, y_train, F_val, y_val, F_test, y_test)]
+    F_train, y_train, F_val, y_val, F_test, y_test = tensors
+    model = torch.nn.Sequential(torch.nn.Dropout(dropout), torch.nn.Linear(F_train.shape[1], 10))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    milestones = [int(epochs * f) for f in (0.2, 0.35, 0.5, 0.6, 0.7, 0.8, 0.9)]
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones, gamma=0.5)
+    best = (-1.0, None, 0)
+    for epoch in range(1, epochs + 1):
+        model.train()
+        order = torch.randperm(F_train.shape[0], generator=g)
+        for start in range(0, len(order), 64):
+            idx = order[start : start + 64]
+            loss = torch.nn.functional.cross_entropy(model(F_train[idx]), y_train[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        scheduler.step()
+        model.eval()
+        with torch.no_grad():
+            val = float((model(F_val).argmax(1) == y_val).float().mean())
+            if val > best[0]:
+                best = (val, float((model(F_test).argmax(1) == y_test).float().mean()), epoch)
+    return {"validation_accuracy": best[0], "test_accuracy": best[1], "probe_epoch": best[2]}
+
+
+def matmul_bound_seconds(n_features, hidden, epochs, n_samples, batch, pairing, repeats=10):
+    """Seconds the dense encoder's fit would take if it ran only its matmuls.
+
+    Per batch, the stage training layer ``l`` runs the frozen layers below it
+    forward and layer ``l`` forward plus its weight gradient. A paired layer
+    computes one product per sample (positive and negative are sums of its
+    rows); a layer fed the positive and negative streams, two. Each stage's
+    matmuls are timed on their exact shapes, here, in this run.
+    """
+    g = torch.Generator().manual_seed(0)
+    sizes = [n_features, *hidden]
+    rows = [batch if (i == 0 or pairing == "repair") else 2 * batch for i in range(len(hidden))]
+    weights = [torch.randn(b, a, generator=g) for a, b in zip(sizes[:-1], sizes[1:])]
+    inputs = [torch.randn(r, a, generator=g) for r, a in zip(rows, sizes[:-1])]
+    grads = [torch.randn(r, w.shape[0], generator=g) for r, w in zip(rows, weights)]
+    n_batches = -(-n_samples // batch)
+    total = 0.0
+    for layer, n_epochs in enumerate(epochs):
+        def stage():
+            for j in range(layer):
+                inputs[j] @ weights[j].T
+            inputs[layer] @ weights[layer].T
+            grads[layer].T @ inputs[layer]
+        stage()
+        started = time.perf_counter()
+        for _ in range(repeats):
+            stage()
+        total += n_epochs * n_batches * (time.perf_counter() - started) / repeats
+    return total
+
+
+def run(args, untrained):
+    X, y, X_val, y_val, X_test, y_test = load(args.data_dir, "mnist")
+    if args.train_size:
+        X, y = X[: args.train_size], y[: args.train_size]
+    params = dict(
+        encoder=args.encoder,
+        input_shape=INPUT_SHAPES[args.encoder],
+        batch_size=args.batch_size,
+        pairing=args.pairing,
+        random_state=args.seed,
+        device=args.device,
+        verbose=args.verbose,
+    )
+    if args.hidden:
+        params["hidden_layer_sizes"] = tuple(args.hidden)
+    if args.max_iter:
+        params["max_iter"] = args.max_iter
+    for name in ("threshold_pos", "threshold_neg", "penalty", "learning_rate_init", "learning_rate_decay"):
+        if getattr(args, name) is not None:
+            params[name] = getattr(args, name)
+    if untrained:
+        params["max_iter"] = 0
+    scff = SCFFTransformer(**params)
+    started = time.perf_counter()
+    scff.fit(X)
+    fit_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    F_train = scff.transform(X)
+    transform_seconds = time.perf_counter() - started
+    F_val, F_test = scff.transform(X_val), scff.transform(X_test)
+    result = {
+        "encoder": args.encoder,
+        "untrained": untrained,
+        "params": {k: v for k, v in scff.get_params().items() if k != "device"},
+        "n_features_out": F_train.shape[1],
+        "fit_seconds": fit_seconds,
+        "epochs": scff.n_iter_,
+        "transform_features_per_s": X.shape[0] / transform_seconds,
+        "loss_per_epoch": [entry["loss"] for entry in scff.history_],
+    }
+    if not untrained and scff.n_iter_:
+        result["train_samples_per_s"] = X.shape[0] * scff.n_iter_ / fit_seconds
+        if args.encoder == "dense":
+            epochs = [sum(1 for e in scff.history_ if e["stage"] == f"layer {i + 1}") for i in range(scff.n_layers_)]
+            bound = matmul_bound_seconds(X.shape[1], scff._layer_sizes(), epochs, X.shape[0],
+                                         args.batch_size, args.pairing)
+            result["matmul_bound_seconds"] = bound
+            result["train_fraction_of_matmul"] = bound / fit_seconds
+    result.update(linear_probe(F_train, y, F_val, y_val, F_test, y_test, args.probe_epochs, args.dropout))
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=os.environ.get("SKFF_DATA", str(ROOT.parent / "shared" / "data")))
+    parser.add_argument("--encoder", choices=["dense", "conv", "birnn"], default="dense")
+    parser.add_argument("--hidden", type=int, nargs="+")
+    parser.add_argument("--max-iter", type=int, nargs="+", help="epochs per layer")
+    parser.add_argument("--threshold-pos", type=float, nargs="+")
+    parser.add_argument("--threshold-neg", type=float, nargs="+")
+    parser.add_argument("--penalty", type=float, nargs="+")
+    parser.add_argument("--learning-rate-init", type=float, nargs="+")
+    parser.add_argument("--learning-rate-decay", type=float, nargs="+")
+    parser.add_argument("--pairing", choices=["streams", "repair"], default="streams")
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--train-size", type=int, default=0, help="use only the first N training images")
+    parser.add_argument("--probe-epochs", type=int, default=50)
+    parser.add_argument("--dropout", type=float, default=0.1)
+    parser.add_argument("--compare-untrained", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--verbose", type=int, default=0)
+    parser.add_argument("--tag", default="")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+
+    results = [run(args, untrained=False)]
+    if args.compare_untrained:
+        results.append(run(args, untrained=True))
+    for r in results:
+        label = "untrained" if r["untrained"] else "SCFF"
+        line = (f"{r['encoder']:6} {label:10} probe test {r['test_accuracy']:.4f} (val {r['validation_accuracy']:.4f}, "
+                f"probe epoch {r['probe_epoch']}), {r['n_features_out']} features, fit {r['fit_seconds']:.0f}s, "
+                f"transform {r['transform_features_per_s']:.0f} samples/s")
+        if "train_samples_per_s" in r:
+            line += f", training {r['train_samples_per_s']:.0f} samples/s"
+        if "train_fraction_of_matmul" in r:
+            line += (f", {r['train_fraction_of_matmul']:.0%} of the torch matmul throughput on the same shapes "
+                     f"(matmuls alone: {r['matmul_bound_seconds']:.0f}s)")
+        print(line)
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    name = f"scff_{args.encoder}{'_' + args.tag if args.tag else ''}.json"
+    (out / name).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

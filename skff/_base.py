@@ -1,0 +1,79 @@
+"""What every skff estimator does with its fitted torch module.
+
+The fitted module lives on the CPU, so that an estimator pickles
+device-neutrally (a GPU-fitted model loads on a CPU-only machine); a copy on
+the inference device is cached and dropped from pickles. Inference runs in
+fixed-size chunks so that a sample's output does not depend on which other
+samples share the call.
+"""
+
+import copy
+
+import numpy as np
+import torch
+
+from ._device import resolve_device
+
+# Samples per inference chunk on the CPU. Fixed (the last chunk is padded),
+# because CPU GEMM kernels sum in a shape-dependent order: with a fixed shape
+# a sample's result does not depend on the batch it came in (scikit-learn's
+# subset and sample-order invariance checks).
+CPU_INFERENCE_CHUNK = 64
+
+
+def to_tensor(X, device):
+    """float32 tensor on ``device``, copied (torch warns on read-only arrays)."""
+    return torch.tensor(np.ascontiguousarray(X, dtype=np.float32), device=device)
+
+
+def inference_chunk(device):
+    """Chunk size: small on the CPU (cheap padding), large on a GPU."""
+    return CPU_INFERENCE_CHUNK if device.type == "cpu" else 64 * CPU_INFERENCE_CHUNK
+
+
+def map_in_chunks(fn, X_t):
+    """``fn`` applied to fixed-size row chunks of ``X_t``, results concatenated.
+
+    On the CPU the last chunk is zero-padded to the common size and the
+    padding rows are dropped from its result.
+    """
+    chunk = inference_chunk(X_t.device)
+    outputs = []
+    with torch.inference_mode():
+        for start in range(0, X_t.shape[0], chunk):
+            block = X_t[start : start + chunk]
+            rows = block.shape[0]
+            if rows < chunk and X_t.device.type == "cpu":
+                block = torch.cat([block, block.new_zeros(chunk - rows, *block.shape[1:])])
+            outputs.append(fn(block)[:rows])
+    return torch.cat(outputs)
+
+
+class TorchModuleMixin:
+    """Fitted-module storage, device cache and pickling for skff estimators."""
+
+    def _store_module(self, network, device):
+        network.eval()
+        self.module_ = network if device.type == "cpu" else copy.deepcopy(network).to("cpu")
+        self._inference_cache = (device, network)
+        self.device_ = str(device)
+
+    def _network_on_device(self):
+        """``(device, module)`` for inference; falls back to the CPU with a warning."""
+        device = resolve_device(self.device, for_inference=True)
+        cached = getattr(self, "_inference_cache", None)
+        if cached is None or cached[0] != device:
+            network = self.module_ if device.type == "cpu" else copy.deepcopy(self.module_).to(device)
+            network.eval()
+            self._inference_cache = cached = (device, network)
+        return cached
+
+    def __sklearn_is_fitted__(self):
+        # n_features_in_ alone does not make a model: a fit that diverged
+        # leaves no module behind.
+        return hasattr(self, "module_")
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_inference_cache", None)
+        return state

@@ -1,0 +1,417 @@
+"""SCFFTransformer: unsupervised Self-Contrastive Forward-Forward features."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch.history import History
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import TorchModuleMixin, map_in_chunks, to_tensor
+from ._device import make_generators, resolve_device
+from ._engine import LayerLocalEngine, Stage
+from .nn.scff import BiRNNSCFFLayer, ConvSCFFLayer, DenseSCFFLayer, SCFFNetwork
+
+_DEFAULT_SIZES = {"dense": (500, 500), "conv": (32, 128), "birnn": (128,)}
+# Hyper-parameters that take one value for every layer or one per layer.
+_PER_LAYER = ("threshold_pos", "threshold_neg", "penalty", "learning_rate_init", "weight_decay",
+              "learning_rate_decay", "max_iter")
+
+
+class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, TransformerMixin, BaseEstimator):
+    """Self-Contrastive Forward-Forward feature learning (Chen et al. 2024).
+
+    Unsupervised: every sample is contrasted with itself. A layer sees pairs
+    ``[a, b]`` through tied weights, ``z = W s(a) + W s(b) + bias`` (``s`` the
+    per-sample standardisation); the positive pair is a sample with itself,
+    the negative pair a sample with the one ``k`` places further in the
+    mini-batch (``k`` random per batch). Each layer is trained on its own,
+    after the layers below it are frozen (greedy), to make the goodness
+    ``G = mean(relu(z)**2)`` of positives exceed ``threshold_pos`` and that
+    of negatives stay below ``threshold_neg``::
+
+        loss = softplus(threshold_pos - G+) + softplus(G- - threshold_neg) + penalty * ||G+||
+
+    with AdamW. Layers pass on (and :meth:`transform` returns) the "triangle"
+    activity ``relu(z - mean(z))``; the features of each layer in
+    ``layers_out`` are standardised per sample and concatenated. Fit a linear
+    model on them.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int or None, default=None
+        Units (dense), channels (conv) or hidden size per direction (birnn)
+        of each layer. ``None``: (500, 500) dense, (32, 128) conv, (128,)
+        birnn. The paper used 2000-2000 on MNIST.
+    encoder : {"dense", "conv", "birnn"}, default="dense"
+        ``"conv"``: 5x5 then 3x3 convolutions (smaller on small images),
+        each followed by a 4x4 stride-2 max-pooling of the triangle
+        activity; the features of a layer are that map averaged over 2x2
+        quadrants. ``"birnn"``: bidirectional recurrent layers, the goodness
+        taken per time step; features are the final states of both
+        directions.
+    input_shape : tuple of int or None, default=None
+        Shape of one sample, which ``X`` holds flattened in C order:
+        ``(channels, height, width)`` for ``"conv"``, ``(time_steps,
+        features)`` for ``"birnn"``. ``None`` reads each row as a 1-D signal:
+        ``(1, 1, n_features)`` and ``(n_features, 1)``. Ignored by
+        ``"dense"``.
+    pairing : {"streams", "repair"}, default="streams"
+        How layers after the first get their pairs. ``"streams"`` (the
+        paper's Algorithm 1): the positive and negative outputs of the layer
+        below. ``"repair"`` (Algorithm 2): positive outputs of the layer
+        below, paired again as in the first layer.
+    layers_out : array-like of int or None, default=None
+        Layers whose features :meth:`transform` concatenates (``None``: all).
+    threshold_pos : float or array-like of float, default=(4.0, 1.0)
+        ``threshold_pos`` of each layer: a scalar applies to every layer; from
+        a sequence layer ``i`` takes value ``i``, and its last value repeats
+        for deeper layers. The defaults of the per-layer parameters are the
+        paper's MNIST settings of its two layers.
+    threshold_neg : float or array-like of float, default=(6.0, 1.0)
+    penalty : float or array-like of float, default=(1e-4, 0.0)
+        Weight ``lambda`` of the goodness-norm penalty.
+    learning_rate_init : float or array-like of float, default=(0.003, 0.002)
+        AdamW learning rate per layer.
+    weight_decay : float or array-like of float, default=1e-5
+        AdamW weight decay per layer.
+    learning_rate_decay : float or array-like of float, default=(0.9, 0.6)
+        Learning rate factor applied after every epoch (exponential
+        schedule; 1 keeps it constant).
+    batch_size : int, default=100
+        Samples per mini-batch (each gives one positive and one negative).
+    max_iter : int or array-like of int, default=20
+        Epochs per layer. ``0`` keeps a layer's random initial weights (the
+        untrained baseline to compare learned features with).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data; stop a layer when its
+        SCFF loss there has not improved by ``tol`` for ``n_iter_no_change``
+        epochs and keep its best weights. Without it, a layer stops when its
+        training loss stops improving by ``tol``.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=5
+    tol : float, default=1e-4
+    random_state : int, RandomState instance or None, default=None
+        Initial weights, shuffling, pairing shifts and the validation split.
+    device : str or torch.device, default="auto"
+        ``"auto"`` uses CUDA when available, else the CPU. A model fitted on a
+        GPU pickles and transforms on a CPU-only machine.
+    verbose : int, default=0
+        1 shows a progress bar per layer; 2 also one line per epoch.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined only when ``X`` has string feature names.
+    module_ : skff.nn.scff.SCFFNetwork
+        The trained encoder (on the CPU).
+    input_shape_ : tuple of int
+    n_layers_ : int
+    n_iter_ : int
+        Epochs run, summed over layers.
+    history_ : skorch.history.History
+        One entry per epoch: ``stage`` (the layer trained), ``loss``,
+        ``validation_score`` (minus the validation loss, with early stopping),
+        ``seconds``.
+    device_ : str
+
+    See Also
+    --------
+    sklearn.neural_network.BernoulliRBM : another unsupervised feature learner.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skff import SCFFTransformer
+    >>> X, y = load_digits(return_X_y=True)
+    >>> scff = SCFFTransformer(hidden_layer_sizes=(200,), max_iter=3, random_state=0)
+    >>> scff.fit_transform(X).shape
+    (1797, 200)
+    >>> clf = make_pipeline(scff, LogisticRegression(max_iter=1000)).fit(X[:1500], y[:1500])
+    >>> clf.score(X[1500:], y[1500:]) > 0.9
+    True
+    """
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": [None, "array-like", Interval(Integral, 1, None, closed="left")],
+        "encoder": [StrOptions({"dense", "conv", "birnn"})],
+        "input_shape": [None, "array-like"],
+        "pairing": [StrOptions({"streams", "repair"})],
+        "layers_out": [None, "array-like"],
+        "threshold_pos": [Real, "array-like"],
+        "threshold_neg": [Real, "array-like"],
+        "penalty": [Interval(Real, 0, None, closed="left"), "array-like"],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither"), "array-like"],
+        "weight_decay": [Interval(Real, 0, None, closed="left"), "array-like"],
+        "learning_rate_decay": [Interval(Real, 0, 1, closed="right"), "array-like"],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left"), "array-like"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "device": [str, torch.device],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=None,
+        *,
+        encoder="dense",
+        input_shape=None,
+        pairing="streams",
+        layers_out=None,
+        threshold_pos=(4.0, 1.0),
+        threshold_neg=(6.0, 1.0),
+        penalty=(1e-4, 0.0),
+        learning_rate_init=(0.003, 0.002),
+        weight_decay=1e-5,
+        learning_rate_decay=(0.9, 0.6),
+        batch_size=100,
+        max_iter=20,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        tol=1e-4,
+        random_state=None,
+        device="auto",
+        verbose=0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.encoder = encoder
+        self.input_shape = input_shape
+        self.pairing = pairing
+        self.layers_out = layers_out
+        self.threshold_pos = threshold_pos
+        self.threshold_neg = threshold_neg
+        self.penalty = penalty
+        self.learning_rate_init = learning_rate_init
+        self.weight_decay = weight_decay
+        self.learning_rate_decay = learning_rate_decay
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    # -- configuration -------------------------------------------------------------
+    def _layer_sizes(self):
+        value = _DEFAULT_SIZES[self.encoder] if self.hidden_layer_sizes is None else self.hidden_layer_sizes
+        sizes = np.atleast_1d(np.asarray(value))
+        if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer) or (sizes < 1).any():
+            raise ValueError(
+                f"hidden_layer_sizes must be a positive int or a non-empty sequence of positive ints, "
+                f"got {self.hidden_layer_sizes!r}."
+            )
+        return [int(s) for s in sizes]
+
+    def _per_layer(self, name, n_layers):
+        """One value per layer: a scalar for all, or layer ``i`` takes the ``i``-th
+        value of a sequence (its last value repeats for deeper layers)."""
+        value = getattr(self, name)
+        values = np.atleast_1d(np.asarray(value, dtype=float))
+        if values.ndim != 1 or values.size == 0:
+            raise ValueError(f"{name} must be a number or a non-empty sequence, got {value!r}.")
+        if not np.isfinite(values).all():
+            raise ValueError(f"{name} must be finite, got {value!r}.")
+        return [float(values[min(i, values.size - 1)]) for i in range(n_layers)]
+
+    def _resolve_input_shape(self, n_features):
+        if self.encoder == "dense":
+            return (n_features,)
+        if self.input_shape is None:
+            return (1, 1, n_features) if self.encoder == "conv" else (n_features, 1)
+        shape = tuple(int(s) for s in np.atleast_1d(self.input_shape))
+        expected = 3 if self.encoder == "conv" else 2
+        names = "(channels, height, width)" if self.encoder == "conv" else "(time_steps, features)"
+        if len(shape) != expected or min(shape) < 1:
+            raise ValueError(f"input_shape for encoder={self.encoder!r} must be {names}, got {self.input_shape!r}.")
+        if int(np.prod(shape)) != n_features:
+            raise ValueError(
+                f"input_shape={shape} holds {int(np.prod(shape))} values per sample but X has "
+                f"{n_features} features."
+            )
+        return shape
+
+    def _layers_out(self, n_layers):
+        if self.layers_out is None:
+            return list(range(n_layers))
+        chosen = np.atleast_1d(np.asarray(self.layers_out))
+        if chosen.size == 0 or not np.issubdtype(chosen.dtype, np.integer):
+            raise ValueError(f"layers_out must be None or a non-empty sequence of ints, got {self.layers_out!r}.")
+        bad = [int(i) for i in chosen if not -n_layers <= i < n_layers]
+        if bad:
+            raise ValueError(f"layers_out {bad} out of range for a network of {n_layers} layers.")
+        return sorted({int(i) % n_layers for i in chosen})
+
+    def _build_network(self, input_shape, generator):
+        sizes = self._layer_sizes()
+        layers = []
+        shape = input_shape
+        for index, size in enumerate(sizes):
+            paired = index == 0 or self.pairing == "repair"
+            if self.encoder == "dense":
+                layer = DenseSCFFLayer(int(np.prod(shape)), size, paired, generator)
+            elif self.encoder == "conv":
+                # 5x5 first, then 3x3 (the paper's pattern), never wider than
+                # the map: a 1-pixel-high signal gets 1xk kernels.
+                kernel = 5 if index == 0 else 3
+                layer = ConvSCFFLayer(shape[0], size, _fit_kernel(kernel, shape[1:]), paired, generator)
+            else:
+                layer = BiRNNSCFFLayer(shape[-1], size, paired, generator)
+            layers.append(layer)
+            shape = layer.output_shape(shape)
+        n = len(sizes)
+        return SCFFNetwork(
+            layers,
+            self._per_layer("threshold_pos", n),
+            self._per_layer("threshold_neg", n),
+            self._per_layer("penalty", n),
+            input_shape,
+        )
+
+    # -- fit / transform -----------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the encoder from ``X`` alone, layer by layer.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        X = validate_data(self, X, dtype=np.float32)
+        if X.shape[0] < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 samples to form negative pairs, got n_samples={X.shape[0]}."
+            )
+        input_shape = self._resolve_input_shape(X.shape[1])
+        sizes = self._layer_sizes()
+        n_layers = len(sizes)
+        layers_out = self._layers_out(n_layers)
+        settings = {name: self._per_layer(name, n_layers) for name in _PER_LAYER}
+        if any(v != int(v) or v < 0 for v in settings["max_iter"]):
+            raise ValueError(f"max_iter must be non-negative integers, got {self.max_iter!r}.")
+
+        device = resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        cpu_gen, _ = make_generators(rng, device)
+        X_val = None
+        if self.early_stopping:
+            X, X_val = train_test_split(X, test_size=self.validation_fraction,
+                                        random_state=rng.randint(np.iinfo(np.int32).max))
+            if X.shape[0] < 2 or X_val.shape[0] < 2:
+                raise ValueError("early_stopping needs at least 2 training and 2 validation samples.")
+
+        network = self._build_network(input_shape, cpu_gen).to(device)
+        X_t = to_tensor(X, device)
+        n_samples = X_t.shape[0]
+
+        def step(indices, stage):
+            if indices.numel() == 1:
+                # A lone last sample has nobody to form a negative with.
+                other = torch.randint(1, n_samples, (1,), generator=cpu_gen).to(device)
+                indices = torch.cat([indices, (indices + other) % n_samples])
+            shift = int(torch.randint(1, indices.numel(), (1,), generator=cpu_gen))
+            return network.layer_loss(X_t[indices], stage.trainable[0], shift).unsqueeze(0)
+
+        validation_score = None
+        if self.early_stopping:
+            X_val_t = to_tensor(X_val, device)
+
+            def validation_score(stage):
+                # Fixed pairing (the next sample) so that epochs are comparable.
+                total, count = 0.0, 0
+                with torch.no_grad():
+                    for start in range(0, X_val_t.shape[0], self.batch_size):
+                        block = X_val_t[start : start + self.batch_size]
+                        if block.shape[0] < 2:
+                            continue
+                        loss = network.layer_loss(block, stage.trainable[0], 1)
+                        total += float(loss) * block.shape[0]
+                        count += block.shape[0]
+                return -total / count
+
+        stages = [
+            Stage(
+                trainable=[i],
+                n_layers=i + 1,
+                name=f"layer {i + 1}",
+                max_iter=int(settings["max_iter"][i]),
+                learning_rate=settings["learning_rate_init"][i],
+                weight_decay=settings["weight_decay"][i],
+                learning_rate_decay=settings["learning_rate_decay"][i],
+            )
+            for i in range(n_layers)
+        ]
+        engine = LayerLocalEngine(
+            max_iter=int(settings["max_iter"][0]),
+            batch_size=self.batch_size,
+            learning_rate_init=settings["learning_rate_init"][0],
+            early_stopping=self.early_stopping,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
+            verbose=self.verbose,
+            estimator_name=type(self).__name__,
+            optimizer="adamw",
+        )
+        history = History()
+        network.train()
+        engine.run(network.layers, n_samples, step, stages, generator=cpu_gen, device=device,
+                   history=history, validation_score=validation_score)
+        self._store_module(network, device)
+        self.input_shape_ = input_shape
+        self.n_layers_ = n_layers
+        self.history_ = history
+        self.n_iter_ = len(history)
+        with torch.inference_mode():
+            probe = torch.zeros(1, X.shape[1], device=device)
+            self._n_features_out = int(network.features(probe, layers_out).shape[1])
+        return self
+
+    def transform(self, X):
+        """Standardised SCFF features of each layer in ``layers_out``, concatenated.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features_out)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        device, network = self._network_on_device()
+        layers_out = self._layers_out(self.n_layers_)
+        features = map_in_chunks(lambda block: network.features(block, layers_out), to_tensor(X, device))
+        return features.cpu().numpy()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
+def _fit_kernel(kernel, spatial):
+    """Odd kernel sizes no larger than the (height, width) of the map."""
+    return tuple(min(kernel, s if s % 2 else max(s - 1, 1)) for s in spatial)

@@ -1,0 +1,94 @@
+"""Self-Contrastive Forward-Forward (SCFF) maths: pairs, goodness, loss.
+
+A SCFF layer sees a pair of inputs ``[a, b]`` through two weight blocks that
+are tied (``W_1 = W_2 = W``), so its pre-activation is ``W s(a) + W s(b)``
+(``s`` the per-sample standardisation). A positive pair is a sample with
+itself, a negative pair a sample with another sample of the batch. With
+``u = W s(x)`` computed once per sample, both are sums of rows of ``u``:
+the positive is ``2 u_i`` and the negative ``u_i + u_(i+k) mod B``. The pair
+costs one product per sample instead of two products of a doubled input.
+"""
+
+import torch
+import torch.nn.functional as F
+
+
+def standardize(x, start_dim=1, eps=1e-5):
+    """Per-sample standardisation: zero mean, unit variance over dims ``start_dim:``.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n_samples, ...)
+    start_dim : int
+        First dimension that belongs to a sample's features (``1``: the whole
+        sample; ``-1``: each time step of a sequence separately).
+    eps : float
+        Keeps constant samples finite (they map to zeros).
+    """
+    dims = tuple(range(start_dim % x.dim(), x.dim()))
+    mean = x.mean(dim=dims, keepdim=True)
+    var = x.var(dim=dims, keepdim=True, unbiased=False)
+    return (x - mean) * torch.rsqrt(var + eps)
+
+
+def triangle(z, dim=1):
+    """Coates' "triangle" activation ``relu(z - mean(z))`` over the units in ``dim``.
+
+    Used for what a SCFF layer passes on and for the features it returns;
+    it does not enter the loss (which uses plain ReLU).
+    """
+    return torch.relu(z - z.mean(dim=dim, keepdim=True))
+
+
+def contrastive_pairs(u, shift):
+    """Positive and negative pre-activations from per-sample products ``u``.
+
+    Parameters
+    ----------
+    u : Tensor of shape (n_samples, ...)
+        ``W s(x_i)`` for every sample of the batch (no bias).
+    shift : int
+        Sample ``i`` is paired with sample ``(i + shift) mod n_samples`` for
+        the negative; ``0 < shift < n_samples``.
+
+    Returns
+    -------
+    positive, negative : Tensors shaped like ``u``: ``2 u_i`` and
+        ``u_i + u_(i + shift)``.
+    """
+    return 2.0 * u, u + torch.roll(u, shifts=-shift, dims=0)
+
+
+def mean_square_goodness(y, dim=1):
+    """Goodness ``G = mean over units of y**2``, per position of the other dims.
+
+    Dense activity ``(n, units)`` gives ``(n,)``; convolutional activity
+    ``(n, channels, H, W)`` with ``dim=1`` gives one value per position
+    ``(n, H, W)``; recurrent activity ``(n, T, units)`` with ``dim=-1`` gives
+    one value per time step ``(n, T)``.
+    """
+    return (y * y).mean(dim=dim)
+
+
+def contrastive_loss(g_pos, g_neg, threshold_pos, threshold_neg, penalty=0.0):
+    """SCFF layer loss, averaged over samples and positions.
+
+    ``softplus(threshold_pos - G+) + softplus(G- - threshold_neg)``, i.e. the
+    binary cross-entropy of ``sigmoid(G+ - threshold_pos)`` for positives and
+    ``sigmoid(threshold_neg - G-)`` for negatives, plus ``penalty`` times the
+    Frobenius norm of each positive sample's goodness over its positions
+    (which keeps positive activity from growing without bound).
+
+    Parameters
+    ----------
+    g_pos, g_neg : Tensor of shape (n_samples,) or (n_samples, *positions)
+    threshold_pos, threshold_neg, penalty : float
+
+    Returns
+    -------
+    loss : scalar Tensor
+    """
+    loss = F.softplus(threshold_pos - g_pos).mean() + F.softplus(g_neg - threshold_neg).mean()
+    if penalty:
+        loss = loss + penalty * torch.linalg.vector_norm(g_pos.reshape(g_pos.shape[0], -1), dim=1).mean()
+    return loss

@@ -1,0 +1,217 @@
+"""SCFFTransformer: the maths, learning on real data, and the estimator contract."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skff import SCFFTransformer, TrainingDivergedError
+from skff.functional import contrastive_loss, contrastive_pairs, mean_square_goodness, standardize, triangle
+
+
+# -- the maths -----------------------------------------------------------------
+def test_contrastive_pairs_equal_the_tied_weight_doubled_input():
+    g = torch.Generator().manual_seed(0)
+    x = standardize(torch.randn(5, 7, generator=g))
+    w = torch.randn(3, 7, generator=g)
+    doubled = torch.cat([w, w], dim=1)  # W_1 = W_2 = W on the input [a, b]
+    shift = 2
+    partner = torch.roll(x, shifts=-shift, dims=0)
+    positive, negative = contrastive_pairs(x @ w.T, shift)
+    torch.testing.assert_close(positive, torch.cat([x, x], 1) @ doubled.T)
+    torch.testing.assert_close(negative, torch.cat([x, partner], 1) @ doubled.T)
+    # sample i is paired with sample (i + shift) mod n
+    torch.testing.assert_close(negative[4], (x[4] + x[1]) @ w.T)
+
+
+def test_standardize_triangle_goodness_by_hand():
+    x = torch.tensor([[1.0, 2.0, 3.0, 6.0]])
+    s = standardize(x, eps=0.0)
+    torch.testing.assert_close(s, (x - 3.0) / torch.sqrt(torch.tensor(3.5)))
+    torch.testing.assert_close(triangle(x), torch.tensor([[0.0, 0.0, 0.0, 3.0]]))
+    torch.testing.assert_close(mean_square_goodness(x), torch.tensor([50.0 / 4]))
+    # per position for images, per time step for sequences
+    assert mean_square_goodness(torch.ones(2, 3, 4, 5), dim=1).shape == (2, 4, 5)
+    sequence = torch.randn(2, 6, 3)
+    torch.testing.assert_close(standardize(sequence, start_dim=-1).mean(-1), torch.zeros(2, 6), atol=1e-6, rtol=0)
+
+
+def test_contrastive_loss_by_hand():
+    g_pos, g_neg = torch.tensor([5.0, 3.0]), torch.tensor([1.0, 7.0])
+    softplus = lambda v: np.log1p(np.exp(v))  # noqa: E731
+    expected = (softplus(4 - 5) + softplus(4 - 3)) / 2 + (softplus(1 - 6) + softplus(7 - 6)) / 2 + 0.1 * (5 + 3) / 2
+    assert float(contrastive_loss(g_pos, g_neg, 4.0, 6.0, 0.1)) == pytest.approx(expected, rel=1e-6)
+    # penalty: Frobenius norm of each sample's goodness over positions
+    per_position = torch.tensor([[[3.0, 4.0]]])
+    base = float(contrastive_loss(per_position, per_position, 0.0, 0.0, 0.0))
+    assert float(contrastive_loss(per_position, per_position, 0.0, 0.0, 1.0)) == pytest.approx(base + 5.0)
+
+
+# -- learning measurably helps on real data ---------------------------------------
+@pytest.fixture(scope="module")
+def digits_split():
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def raw_pixel_score(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    return model.fit(X_train, y_train).score(X_test, y_test)
+
+
+def _probe_score(digits_split, **params):
+    X_train, X_test, y_train, y_test = digits_split
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = make_pipeline(SCFFTransformer(random_state=0, device="cpu", **params),
+                              LogisticRegression(max_iter=2000))
+        return model.fit(X_train, y_train).score(X_test, y_test)
+
+
+ENCODERS = {
+    "dense": dict(hidden_layer_sizes=(100,), learning_rate_init=0.01),
+    "conv": dict(encoder="conv", input_shape=(1, 8, 8), hidden_layer_sizes=(32,), threshold_pos=0.5,
+                 threshold_neg=1.0, penalty=0.0),
+    "birnn": dict(encoder="birnn", input_shape=(8, 8), hidden_layer_sizes=(32,)),
+}
+
+
+@pytest.mark.parametrize("encoder", ENCODERS)
+def test_learned_features_beat_raw_pixels_and_untrained_weights(digits_split, raw_pixel_score, encoder):
+    params = ENCODERS[encoder]
+    trained = _probe_score(digits_split, **params)
+    untrained = _probe_score(digits_split, **{**params, "max_iter": 0})
+    assert trained > raw_pixel_score, (trained, raw_pixel_score)
+    assert trained > untrained + 0.005, (trained, untrained)
+
+
+# -- behaviour ---------------------------------------------------------------------
+def _small(**params):
+    return SCFFTransformer(**{"hidden_layer_sizes": (16, 8), "max_iter": 2, "random_state": 0, "device": "cpu",
+                              **params})
+
+
+def test_output_shapes_layers_and_feature_names():
+    X, _ = load_digits(return_X_y=True)
+    X = X[:200]
+    assert _small().fit_transform(X).shape == (200, 24)
+    assert _small(layers_out=[-1]).fit(X).transform(X).shape == (200, 8)
+    conv = _small(encoder="conv", input_shape=(1, 8, 8)).fit(X)
+    # layer 1: 16 channels on a 2x2 grid of quadrants; layer 2: 8 channels, 2x2
+    assert conv.transform(X).shape == (200, 16 * 4 + 8 * 4)
+    birnn = _small(encoder="birnn", input_shape=(8, 8)).fit(X)
+    assert birnn.transform(X).shape == (200, 2 * 16 + 2 * 8)
+    names = _small().fit(X).get_feature_names_out()
+    assert names.shape == (24,) and names[0] == "scfftransformer0"
+
+
+def test_features_are_standardised_per_layer_and_sample():
+    X, _ = load_digits(return_X_y=True)
+    features = _small().fit(X[:300]).transform(X[:300])
+    for block in (features[:, :16], features[:, 16:]):
+        np.testing.assert_allclose(block.mean(axis=1), 0, atol=1e-4)
+        np.testing.assert_allclose(block.std(axis=1), 1, atol=1e-2)
+
+
+@pytest.mark.parametrize("pairing", ["streams", "repair"])
+def test_both_pairing_algorithms_train_every_layer(pairing):
+    X, _ = load_digits(return_X_y=True)
+    model = _small(pairing=pairing, max_iter=3).fit(X[:400])
+    stages = [entry["stage"] for entry in model.history_]
+    assert stages == ["layer 1"] * 3 + ["layer 2"] * 3
+    for layer in ("layer 1", "layer 2"):
+        losses = [e["loss"] for e in model.history_ if e["stage"] == layer]
+        assert losses[-1] < losses[0]
+
+
+def test_later_layers_learn_with_earlier_ones_frozen():
+    X, _ = load_digits(return_X_y=True)
+    model = _small(max_iter=[2, 0]).fit(X[:300])
+    trained_first = model.module_.layers[0].weight.detach().clone()
+    initial_second = _small(max_iter=[0, 0]).fit(X[:300]).module_.layers[1].weight
+    torch.testing.assert_close(model.module_.layers[1].weight, initial_second)
+    again = _small(max_iter=[2, 2]).fit(X[:300])
+    torch.testing.assert_close(again.module_.layers[0].weight, trained_first)
+    assert not torch.allclose(again.module_.layers[1].weight, initial_second)
+
+
+def test_per_layer_settings_reach_the_optimizer():
+    X, _ = load_digits(return_X_y=True)
+    model = _small(max_iter=[1, 3], learning_rate_decay=[1.0, 0.5]).fit(X[:200])
+    assert [e["stage"] for e in model.history_] == ["layer 1", "layer 2", "layer 2", "layer 2"]
+    with pytest.raises(ValueError, match="threshold_pos"):
+        _small(threshold_pos=[]).fit(X[:50])
+
+
+def test_early_stopping_on_the_validation_loss():
+    X, _ = load_digits(return_X_y=True)
+    model = _small(early_stopping=True, max_iter=30, n_iter_no_change=2, tol=0.5).fit(X[:300])
+    scores = [e["validation_score"] for e in model.history_]
+    assert all(s <= 0 for s in scores)  # minus a loss
+    assert len(model.history_) < 60
+
+
+def test_deterministic_and_pickle_round_trip():
+    X, _ = load_digits(return_X_y=True)
+    a = _small().fit(X[:200]).transform(X[:50])
+    model = _small().fit(X[:200])
+    np.testing.assert_array_equal(a, model.transform(X[:50]))
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.transform(X[:50]), a)
+    assert not hasattr(clone(model), "module_")
+
+
+def test_set_output_pandas():
+    pd = pytest.importorskip("pandas")
+    X, _ = load_digits(return_X_y=True)
+    frame = pd.DataFrame(X[:100], columns=[f"px{i}" for i in range(64)])
+    out = _small().set_output(transform="pandas").fit(frame).transform(frame)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns[:2]) == ["scfftransformer0", "scfftransformer1"]
+
+
+def test_input_shape_must_match_the_features():
+    X, _ = load_digits(return_X_y=True)
+    with pytest.raises(ValueError, match=r"input_shape=\(1, 7, 7\) holds 49 values per sample but X has 64"):
+        _small(encoder="conv", input_shape=(1, 7, 7)).fit(X[:20])
+    with pytest.raises(ValueError, match=r"\(time_steps, features\)"):
+        _small(encoder="birnn", input_shape=(1, 8, 8)).fit(X[:20])
+
+
+def test_bad_input():
+    X, _ = load_digits(return_X_y=True)
+    with pytest.raises(NotFittedError):
+        _small().transform(X)
+    bad = X[:20].copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        _small().fit(bad)
+    bad[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        _small().fit(bad)
+    with pytest.raises(ValueError, match="2D array"):
+        _small().fit(X[0])
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        _small().fit(X[:1])
+    with pytest.raises(ValueError):
+        _small().fit(np.array([["a", "b"], ["c", "d"]]))
+    model = _small().fit(X[:50])
+    with pytest.raises(ValueError, match="64 features"):
+        model.transform(X[:5, :10])
+
+
+def test_divergence_is_reported():
+    X, _ = load_digits(return_X_y=True)
+    with pytest.raises(TrainingDivergedError, match="layer 1"):
+        _small(learning_rate_init=1e25, weight_decay=0.0, max_iter=3).fit(X[:200])
