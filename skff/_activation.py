@@ -1,6 +1,5 @@
 """Activation learning (Zhou 2022) as an unsupervised outlier detector."""
 
-import copy
 import math
 from numbers import Integral, Real
 
@@ -12,13 +11,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._base import TorchModuleMixin, map_in_chunks, to_tensor
 from ._device import make_generators, resolve_device
-from ._engine import LayerLocalEngine, layerwise_stages, simultaneous_stages
+from ._engine import LayerLocalEngine, TrainingDivergedError, layerwise_stages, simultaneous_stages
 from .nn import ActivationLearningNetwork
 
-# Rows per inference chunk on the CPU. Fixed (the last chunk is zero-padded)
-# so that a sample's score does not depend on which samples share its call.
-_INFERENCE_CHUNK = 1024
 # An epoch presents at least this many samples: small training sets are
 # repeated (each sample equally often, in a fresh random order), so that the
 # number of local updates per epoch does not collapse on tiny data sets.
@@ -27,7 +24,7 @@ _MIN_EPOCH_SAMPLES = 4096
 _PROBE_SIZE = 512
 
 
-class ActivationLearningAnomalyDetector(OutlierMixin, BaseEstimator):
+class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEstimator):
     """Unsupervised outlier detection by activation learning (Zhou 2022).
 
     A stack of layers ``y_l = W_l^T x_l`` learns without backpropagation, each
@@ -244,7 +241,7 @@ class ActivationLearningAnomalyDetector(OutlierMixin, BaseEstimator):
             X.shape[1], sizes, transmission=self.activation, constant=constant, generator=cpu_gen
         ).to(device)
 
-        X_t = _to_tensor(X, device)
+        X_t = to_tensor(X, device)
         n = X_t.shape[0]
         repeats = max(1, math.ceil(_MIN_EPOCH_SAMPLES / n))
         learning_rate = float(self.learning_rate_init)
@@ -281,37 +278,22 @@ class ActivationLearningAnomalyDetector(OutlierMixin, BaseEstimator):
             network.layers, n * repeats, step, stages, generator=cpu_gen, device=device, history=history,
             epoch_metrics=epoch_metrics,
         )
-        network.eval()
-
-        self.module_ = network if device.type == "cpu" else copy.deepcopy(network).to("cpu")
-        self._inference_cache = (device, network)
-        self.device_ = str(device)
+        scores = _output_activation(network, X_t)
+        if not np.isfinite(scores).all():
+            raise TrainingDivergedError(
+                f"{type(self).__name__}: the trained network gives non-finite scores; lower "
+                f"learning_rate_init (now {self.learning_rate_init}) or scale the input features."
+            )
+        self._store_module(network, device)
         self.n_layers_ = len(sizes)
         self.history_ = history
         self.n_iter_ = len(history)
         self.loss_curve_ = [entry["loss"] for entry in history]
-
-        scores = _output_activation(network, X_t)
-        if not np.isfinite(scores).all():
-            del self.module_
-            raise FloatingPointError(
-                f"{type(self).__name__}: the trained network gives non-finite scores; lower "
-                f"learning_rate_init (now {self.learning_rate_init}) or scale the input features."
-            )
         if self.contamination == "auto":
             self.offset_ = _auto_offset(scores)
         else:
             self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
         return self
-
-    def _network_on_device(self):
-        device = resolve_device(self.device, for_inference=True)
-        cached = getattr(self, "_inference_cache", None)
-        if cached is None or cached[0] != device:
-            network = self.module_ if device.type == "cpu" else copy.deepcopy(self.module_).to(device)
-            network.eval()
-            self._inference_cache = cached = (device, network)
-        return cached
 
     def score_samples(self, X):
         """Output activation ``||y_L||^2``: higher is more normal.
@@ -328,7 +310,7 @@ class ActivationLearningAnomalyDetector(OutlierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         device, network = self._network_on_device()
-        return _output_activation(network, _to_tensor(X, device))
+        return _output_activation(network, to_tensor(X, device))
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers.
@@ -359,14 +341,6 @@ class ActivationLearningAnomalyDetector(OutlierMixin, BaseEstimator):
         labels[decision < 0] = -1
         return labels
 
-    def __sklearn_is_fitted__(self):
-        return hasattr(self, "module_")
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_inference_cache", None)
-        return state
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
@@ -379,22 +353,6 @@ def _auto_offset(scores):
     return float(1.0 - 4.0 * np.median(1.0 - scores))
 
 
-def _to_tensor(X, device):
-    # A copy: torch.from_numpy warns on read-only arrays (e.g. joblib memmaps).
-    return torch.tensor(np.ascontiguousarray(X, dtype=np.float32), device=device)
-
-
 def _output_activation(network, X_t):
-    chunk = _INFERENCE_CHUNK if X_t.device.type == "cpu" else 64 * _INFERENCE_CHUNK
-    n = X_t.shape[0]
-    out = []
-    with torch.inference_mode():
-        for start in range(0, n, chunk):
-            block = X_t[start : start + chunk]
-            rows = block.shape[0]
-            if rows < chunk and X_t.device.type == "cpu":
-                # Same matmul shapes for every chunk: CPU GEMM kernels sum in
-                # a shape-dependent order.
-                block = torch.cat([block, block.new_zeros(chunk - rows, block.shape[1])])
-            out.append(network.output_activation(block)[:rows])
-    return torch.cat(out).cpu().numpy().astype(np.float64)
+    scores = map_in_chunks(network.output_activation, X_t)
+    return scores.cpu().numpy().astype(np.float64)
