@@ -141,37 +141,46 @@ def parse_params(pairs):
     return params
 
 
-def print_tables(results, methods, seeds):
+def print_tables(results, methods, seeds, markdown=False):
+    def row(cells):
+        return ("| " + " | ".join(cells) + " |") if markdown else f"{cells[0]:24s}" + "".join(f"{c:>10s}" for c in cells[1:])
+
+    def header(first):
+        lines = [row([first] + methods)]
+        if markdown:
+            lines.append(row(["---"] * (len(methods) + 1)))
+        return "\n".join(lines)
+
     for metric in ("auc_roc", "auc_pr"):
-        print(f"\n{metric.upper()} (mean over seeds {seeds}; * = neighbour/kernel method fitted on a subsample)")
-        header = f"{'dataset':24s}" + "".join(f"{m:>10s}" for m in methods)
-        print(header)
+        print(f"\n{metric.upper()} (mean over seeds {seeds}; * = neighbour/kernel method fitted on a subsample)\n")
+        print(header("dataset"))
         means = {m: [] for m in methods}
         for dataset, cells in results.items():
-            row = f"{dataset:24s}"
+            line = [dataset]
             for m in methods:
                 runs = cells.get(m, [])
                 if not runs:
-                    row += f"{'-':>10s}"
+                    line.append("-")
                     continue
                 value = float(np.mean([r[metric] for r in runs]))
                 means[m].append(value)
-                row += f"{value:9.3f}" + ("*" if any(r["subsampled"] for r in runs) else " ")
-            print(row)
-        print(f"{'mean':24s}" + "".join(f"{np.mean(means[m]) if means[m] else float('nan'):9.3f} " for m in methods))
+                line.append(f"{value:.3f}" + ("*" if any(r["subsampled"] for r in runs) else ""))
+            print(row(line))
+        print(row(["**mean**" if markdown else "mean"]
+                  + [f"{np.mean(means[m]):.3f}" if means[m] else "-" for m in methods]))
     if "iforest" in methods:
-        print("\nTime relative to IsolationForest (geometric mean over data sets and seeds of the per-run ratio)")
-        print(f"{'':24s}" + "".join(f"{m:>10s}" for m in methods))
+        print("\nTime relative to IsolationForest (geometric mean over data sets and seeds of the per-run ratio)\n")
+        print(header("time"))
         for kind in ("fit_seconds", "score_seconds"):
-            row = f"{kind:24s}"
+            line = [kind]
             for m in methods:
                 ratios = [
                     run[kind] / base[kind]
                     for cells in results.values()
                     for run, base in zip(cells.get(m, []), cells.get("iforest", []))
                 ]
-                row += f"{np.exp(np.mean(np.log(ratios))):9.2f} " if ratios else f"{'-':>10s}"
-            print(row)
+                line.append(f"{np.exp(np.mean(np.log(ratios))):.2f}" if ratios else "-")
+            print(row(line))
 
 
 def scale_child(name, method, data_dir, seed):
@@ -215,6 +224,7 @@ def main():
     parser.add_argument("--scale", action="store_true", help="full-size fits of the largest sets")
     parser.add_argument("--scale-child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--from-json", nargs="+", help="only print the tables of earlier runs (merged)")
+    parser.add_argument("--markdown", action="store_true", help="print the tables as markdown")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     if args.scale_child:
@@ -229,7 +239,7 @@ def main():
             methods += [m for m in saved["args"]["methods"] if m not in methods]
             for dataset, cells in saved["results"].items():
                 merged.setdefault(dataset, {}).update(cells)
-        print_tables(merged, methods, seeds)
+        print_tables(merged, methods, seeds, args.markdown)
         return
 
     out_dir = ROOT / "benchmarks" / "results"
@@ -258,7 +268,7 @@ def main():
         )
         print(f"{name:24s} n={X.shape[0]:7d} d={X.shape[1]:5d}  {line}", flush=True)
         path.write_text(json.dumps({"args": vars(args), "al_params": al_params, "results": results}, indent=2))
-    print_tables(results, args.methods, args.seeds)
+    print_tables(results, args.methods, args.seeds, args.markdown)
     print(f"wrote {path}")
 
 
