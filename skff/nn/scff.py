@@ -214,9 +214,9 @@ class SCFFNetwork(nn.Module):
         first, second = stream
         u = layer.project(first)
         partner = None if second is first else layer.project(second)
-        positive, negative = contrastive_pairs(u, shift if shift is not None else 1, partner)
         if shift is None:
-            return layer.respond(positive)
+            return layer.respond(2.0 * u if partner is None else u + partner)
+        positive, negative = contrastive_pairs(u, shift, partner)
         return layer.respond(torch.cat([positive, negative]))
 
     def _input(self, x, augment=None):
