@@ -358,9 +358,10 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
             def validation_score(stage):
                 # Fixed pairing (the next sample) so that epochs are comparable.
                 total, count = 0.0, 0
+                size = max(self.batch_size, 2)
                 with torch.no_grad():
-                    for start in range(0, X_val_t.shape[0], self.batch_size):
-                        block = X_val_t[start : start + self.batch_size]
+                    for start in range(0, X_val_t.shape[0], size):
+                        block = X_val_t[start : start + size]
                         if block.shape[0] < 2:
                             continue
                         loss = network.layer_loss(block, stage.trainable[0], 1)
