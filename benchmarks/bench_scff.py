@@ -38,7 +38,7 @@ from sklearn.exceptions import ConvergenceWarning
 from skff import SCFFTransformer
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-INPUT_SHAPES = {"dense": None, "conv": (1, 28, 28), "birnn": (28, 28)}
+INPUT_SHAPES = {"dense": (1, 28, 28), "conv": (1, 28, 28), "birnn": (28, 28)}
 
 
 def load(data_dir, dataset):
@@ -120,6 +120,7 @@ def run(args, untrained):
         input_shape=INPUT_SHAPES[args.encoder],
         batch_size=args.batch_size,
         pairing=args.pairing,
+        augment_shift=args.augment_shift,
         random_state=args.seed,
         device=args.device,
         verbose=args.verbose,
@@ -174,6 +175,7 @@ def main():
     parser.add_argument("--penalty", type=float, nargs="+")
     parser.add_argument("--learning-rate-init", type=float, nargs="+")
     parser.add_argument("--learning-rate-decay", type=float, nargs="+")
+    parser.add_argument("--augment-shift", type=int, default=0, help="random translation of pair members (pixels)")
     parser.add_argument("--pairing", choices=["streams", "repair"], default="streams")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--train-size", type=int, default=0, help="use only the first N training images")

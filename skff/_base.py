@@ -31,13 +31,15 @@ def inference_chunk(device):
     return CPU_INFERENCE_CHUNK if device.type == "cpu" else 64 * CPU_INFERENCE_CHUNK
 
 
-def map_in_chunks(fn, X_t):
+def map_in_chunks(fn, X_t, scale=1):
     """``fn`` applied to fixed-size row chunks of ``X_t``, results concatenated.
 
-    On the CPU the last chunk is zero-padded to the common size and the
-    padding rows are dropped from its result.
+    ``scale`` multiplies the chunk size (an estimator whose rows do not fan
+    out over classes affords larger chunks). On the CPU the last chunk is
+    zero-padded to the common size and the padding rows are dropped from its
+    result.
     """
-    chunk = inference_chunk(X_t.device)
+    chunk = scale * inference_chunk(X_t.device)
     outputs = []
     with torch.inference_mode():
         for start in range(0, X_t.shape[0], chunk):

@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._base import TorchModuleMixin, map_in_chunks, to_tensor
 from ._device import make_generators, resolve_device
 from ._engine import LayerLocalEngine, Stage
+from .functional.contrastive import random_translate
 from .nn.scff import BiRNNSCFFLayer, ConvSCFFLayer, DenseSCFFLayer, SCFFNetwork
 
 _DEFAULT_SIZES = {"dense": (500, 500), "conv": (32, 128), "birnn": (128,)}
@@ -58,8 +59,8 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         Shape of one sample, which ``X`` holds flattened in C order:
         ``(channels, height, width)`` for ``"conv"``, ``(time_steps,
         features)`` for ``"birnn"``. ``None`` reads each row as a 1-D signal:
-        ``(1, 1, n_features)`` and ``(n_features, 1)``. Ignored by
-        ``"dense"``.
+        ``(1, 1, n_features)`` and ``(n_features, 1)``. ``"dense"`` uses it
+        only for ``augment_shift`` (images ``(channels, height, width)``).
     pairing : {"streams", "repair"}, default="streams"
         How layers after the first get their pairs. ``"streams"`` (the
         paper's Algorithm 1): the positive and negative outputs of the layer
@@ -67,6 +68,13 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         below, paired again as in the first layer.
     layers_out : array-like of int or None, default=None
         Layers whose features :meth:`transform` concatenates (``None``: all).
+    augment_shift : int, default=0
+        Image inputs only (``input_shape=(channels, height, width)``, any
+        encoder but ``"birnn"``): during training, each member of a
+        first-layer pair is translated by its own random offset of up to
+        this many pixels per axis, so a positive pair is two shifted views
+        of one image (the paper's MNIST recipe used 2). ``transform`` never
+        augments.
     threshold_pos : float or array-like of float, default=(4.0, 1.0)
         ``threshold_pos`` of each layer: a scalar applies to every layer; from
         a sequence layer ``i`` takes value ``i``, and its last value repeats
@@ -145,6 +153,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         "input_shape": [None, "array-like"],
         "pairing": [StrOptions({"streams", "repair"})],
         "layers_out": [None, "array-like"],
+        "augment_shift": [Interval(Integral, 0, None, closed="left")],
         "threshold_pos": [Real, "array-like"],
         "threshold_neg": [Real, "array-like"],
         "penalty": [Interval(Real, 0, None, closed="left"), "array-like"],
@@ -170,6 +179,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         input_shape=None,
         pairing="streams",
         layers_out=None,
+        augment_shift=0,
         threshold_pos=(4.0, 1.0),
         threshold_neg=(6.0, 1.0),
         penalty=(1e-4, 0.0),
@@ -191,6 +201,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         self.input_shape = input_shape
         self.pairing = pairing
         self.layers_out = layers_out
+        self.augment_shift = augment_shift
         self.threshold_pos = threshold_pos
         self.threshold_neg = threshold_neg
         self.penalty = penalty
@@ -230,13 +241,15 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         return [float(values[min(i, values.size - 1)]) for i in range(n_layers)]
 
     def _resolve_input_shape(self, n_features):
-        if self.encoder == "dense":
-            return (n_features,)
         if self.input_shape is None:
-            return (1, 1, n_features) if self.encoder == "conv" else (n_features, 1)
+            if self.augment_shift:
+                raise ValueError("augment_shift needs input_shape=(channels, height, width) of the images.")
+            return {"dense": (n_features,), "conv": (1, 1, n_features), "birnn": (n_features, 1)}[self.encoder]
         shape = tuple(int(s) for s in np.atleast_1d(self.input_shape))
-        expected = 3 if self.encoder == "conv" else 2
-        names = "(channels, height, width)" if self.encoder == "conv" else "(time_steps, features)"
+        expected = 2 if self.encoder == "birnn" else 3
+        names = "(time_steps, features)" if self.encoder == "birnn" else "(channels, height, width)"
+        if self.augment_shift and self.encoder == "birnn":
+            raise ValueError("augment_shift translates images; it is not available for encoder='birnn'.")
         if len(shape) != expected or min(shape) < 1:
             raise ValueError(f"input_shape for encoder={self.encoder!r} must be {names}, got {self.input_shape!r}.")
         if int(np.prod(shape)) != n_features:
@@ -313,7 +326,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
 
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
-        cpu_gen, _ = make_generators(rng, device)
+        cpu_gen, device_gen = make_generators(rng, device)
         X_val = None
         if self.early_stopping:
             X, X_val = train_test_split(X, test_size=self.validation_fraction,
@@ -325,13 +338,18 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         X_t = to_tensor(X, device)
         n_samples = X_t.shape[0]
 
+        augment = None
+        if self.augment_shift:
+            def augment(images):
+                return random_translate(images, self.augment_shift, device_gen)
+
         def step(indices, stage):
             if indices.numel() == 1:
                 # A lone last sample has nobody to form a negative with.
                 other = torch.randint(1, n_samples, (1,), generator=cpu_gen).to(device)
                 indices = torch.cat([indices, (indices + other) % n_samples])
             shift = int(torch.randint(1, indices.numel(), (1,), generator=cpu_gen))
-            return network.layer_loss(X_t[indices], stage.trainable[0], shift).unsqueeze(0)
+            return network.layer_loss(X_t[indices], stage.trainable[0], shift, augment).unsqueeze(0)
 
         validation_score = None
         if self.early_stopping:
@@ -340,9 +358,10 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
             def validation_score(stage):
                 # Fixed pairing (the next sample) so that epochs are comparable.
                 total, count = 0.0, 0
+                size = max(self.batch_size, 2)
                 with torch.no_grad():
-                    for start in range(0, X_val_t.shape[0], self.batch_size):
-                        block = X_val_t[start : start + self.batch_size]
+                    for start in range(0, X_val_t.shape[0], size):
+                        block = X_val_t[start : start + size]
                         if block.shape[0] < 2:
                             continue
                         loss = network.layer_loss(block, stage.trainable[0], 1)
@@ -402,7 +421,8 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         X = validate_data(self, X, dtype=np.float32, reset=False)
         device, network = self._network_on_device()
         layers_out = self._layers_out(self.n_layers_)
-        features = map_in_chunks(lambda block: network.features(block, layers_out), to_tensor(X, device))
+        # 4x the classifiers' chunk: their rows fan out over the classes, these do not.
+        features = map_in_chunks(lambda block: network.features(block, layers_out), to_tensor(X, device), scale=4)
         return features.cpu().numpy()
 
     def __sklearn_tags__(self):

@@ -40,7 +40,7 @@ def triangle(z, dim=1):
     return torch.relu(z - z.mean(dim=dim, keepdim=True))
 
 
-def contrastive_pairs(u, shift):
+def contrastive_pairs(u, shift, partner=None):
     """Positive and negative pre-activations from per-sample products ``u``.
 
     Parameters
@@ -50,13 +50,19 @@ def contrastive_pairs(u, shift):
     shift : int
         Sample ``i`` is paired with sample ``(i + shift) mod n_samples`` for
         the negative; ``0 < shift < n_samples``.
+    partner : Tensor shaped like ``u`` or None
+        Products of the second member of each pair when it differs from the
+        first (e.g. another random augmentation of the same sample);
+        ``None``: ``u`` itself.
 
     Returns
     -------
-    positive, negative : Tensors shaped like ``u``: ``2 u_i`` and
-        ``u_i + u_(i + shift)``.
+    positive, negative : Tensors shaped like ``u``: ``u_i + partner_i``
+        (``2 u_i``) and ``u_i + partner_(i + shift)``.
     """
-    return 2.0 * u, u + torch.roll(u, shifts=-shift, dims=0)
+    if partner is None:
+        return 2.0 * u, u + torch.roll(u, shifts=-shift, dims=0)
+    return u + partner, u + torch.roll(partner, shifts=-shift, dims=0)
 
 
 def mean_square_goodness(y, dim=1):
@@ -92,3 +98,26 @@ def contrastive_loss(g_pos, g_neg, threshold_pos, threshold_neg, penalty=0.0):
     if penalty:
         loss = loss + penalty * torch.linalg.vector_norm(g_pos.reshape(g_pos.shape[0], -1), dim=1).mean()
     return loss
+
+
+def random_translate(images, max_shift, generator=None):
+    """Shift each image by its own random offset of up to ``max_shift`` pixels.
+
+    Parameters
+    ----------
+    images : Tensor of shape (n, channels, height, width)
+    max_shift : int
+        Offsets are drawn uniformly from ``[-max_shift, max_shift]`` for
+        each axis and each image; pixels shifted in are zeros.
+    generator : torch.Generator or None
+        On the device of ``images``.
+    """
+    if max_shift <= 0:
+        return images
+    n, _, height, width = images.shape
+    padded = torch.nn.functional.pad(images, (max_shift,) * 4)
+    offsets = torch.randint(0, 2 * max_shift + 1, (2, n), generator=generator, device=images.device)
+    rows = torch.arange(height, device=images.device) + offsets[0][:, None]
+    cols = torch.arange(width, device=images.device) + offsets[1][:, None]
+    picked = padded[torch.arange(n, device=images.device)[:, None, None], :, rows[:, :, None], cols[:, None, :]]
+    return picked.permute(0, 3, 1, 2)

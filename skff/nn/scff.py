@@ -135,10 +135,13 @@ class BiRNNSCFFLayer(nn.Module):
         super().__init__()
         self.paired = paired
         self.hidden_size = hidden_size
-        fan_in = hidden_size
         # Both directions stacked: rows [:hidden] forward, [hidden:] backward.
+        # The input weight is scaled by its own fan-in (as a dense layer's):
+        # with the hidden size instead, a few input features are drowned by
+        # the recurrent term at initialisation.
+        fan_in = in_features * (2 if paired else 1)
         self.weight_ih = _uniform((2 * hidden_size, in_features), fan_in, generator)
-        self.weight_hh = _uniform((2, hidden_size, hidden_size), fan_in, generator)
+        self.weight_hh = _uniform((2, hidden_size, hidden_size), hidden_size, generator)
         self.bias = _uniform((2 * hidden_size,), fan_in, generator)
 
     def prepare(self, x):
@@ -201,25 +204,46 @@ class SCFFNetwork(nn.Module):
     def _respond(self, layer, stream, shift):
         """Pre-activation of ``layer`` for ``stream``.
 
-        ``shift`` None: positives only (inference). Otherwise ``stream`` holds
-        positives, or positives then negatives for an unpaired layer, and
-        the result holds ``2n`` rows: positives, then negatives.
+        For a paired layer ``stream`` is the pair's two members ``(a, b)``
+        (the same tensor twice unless augmented); ``shift`` None gives the
+        positives only, otherwise positives then negatives (``2n`` rows). For
+        an unpaired layer ``stream`` is one tensor, positives then negatives.
         """
-        if layer.paired:
-            u = layer.project(stream)
-            if shift is None:
-                return layer.respond(2.0 * u)
-            positive, negative = contrastive_pairs(u, shift)
-            return layer.respond(torch.cat([positive, negative]))
-        return layer.respond(layer.project(stream))
+        if not layer.paired:
+            return layer.respond(layer.project(stream))
+        first, second = stream
+        u = layer.project(first)
+        partner = None if second is first else layer.project(second)
+        if shift is None:
+            return layer.respond(2.0 * u if partner is None else u + partner)
+        positive, negative = contrastive_pairs(u, shift, partner)
+        return layer.respond(torch.cat([positive, negative]))
 
-    def layer_loss(self, x, index, shift):
+    def _input(self, x, augment=None):
+        x = x.view(x.shape[0], *self.input_shape)
+        first = self.layers[0]
+        if augment is None:
+            view = first.prepare(x)
+            return (view, view)
+        return (first.prepare(augment(x)), first.prepare(augment(x)))
+
+    def _next_stream(self, index, z):
+        # With pairing="streams" every later layer is unpaired and takes both
+        # streams (2n rows); with "repair" every layer is paired and the
+        # frozen ones computed positives only.
+        layer, following = self.layers[index], self.layers[index + 1]
+        view = following.prepare(layer.transmit(z))
+        return (view, view) if following.paired else view
+
+    def layer_loss(self, x, index, shift, augment=None):
         """Loss of layer ``index`` on batch ``x``; earlier layers run frozen.
 
         ``shift`` pairs sample ``i`` with sample ``(i + shift) mod n`` for the
-        negatives of every paired layer.
+        negatives of every paired layer. ``augment`` (a function of a batch
+        shaped ``(n, *input_shape)``), when given, is applied separately to
+        the two members of every first-layer pair.
         """
-        stream = self.layers[0].prepare(x.view(x.shape[0], *self.input_shape))
+        stream = self._input(x, augment)
         for i in range(index + 1):
             layer = self.layers[i]
             trainable = i == index
@@ -227,19 +251,19 @@ class SCFFNetwork(nn.Module):
             # layer consumes streams rather than forming its own pairs.
             needs_negatives = trainable or not self.layers[i + 1].paired
             with torch.set_grad_enabled(trainable and torch.is_grad_enabled()):
-                z = self._respond(layer, stream, shift if needs_negatives or not layer.paired else None)
+                z = self._respond(layer, stream, shift if needs_negatives else None)
             if trainable:
                 g = layer.goodness(z)
                 n = g.shape[0] // 2
                 return contrastive_loss(
                     g[:n], g[n:], self.threshold_pos[i], self.threshold_neg[i], self.penalty[i]
                 )
-            stream = self.layers[i + 1].prepare(layer.transmit(z))
+            stream = self._next_stream(i, z)
         raise IndexError(index)
 
     def features(self, x, layers_out):
         """Standardised features of the positive pair ``[x, x]``, per chosen layer."""
-        stream = self.layers[0].prepare(x.view(x.shape[0], *self.input_shape))
+        stream = self._input(x)
         blocks = []
         for i in range(max(layers_out) + 1):
             layer = self.layers[i]
@@ -247,5 +271,5 @@ class SCFFNetwork(nn.Module):
             if i in layers_out:
                 blocks.append(standardize(layer.features(z)))
             if i + 1 < len(self.layers):
-                stream = self.layers[i + 1].prepare(layer.transmit(z))
+                stream = self._next_stream(i, z)
         return torch.cat(blocks, dim=1)
