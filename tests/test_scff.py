@@ -35,7 +35,8 @@ def test_contrastive_pairs_equal_the_tied_weight_doubled_input():
 
 
 def test_augmented_pairs_use_the_partner_view():
-    u, partner = torch.randn(4, 3), torch.randn(4, 3)
+    g = torch.Generator().manual_seed(0)
+    u, partner = torch.randn(4, 3, generator=g), torch.randn(4, 3, generator=g)
     positive, negative = contrastive_pairs(u, 1, partner)
     torch.testing.assert_close(positive, u + partner)
     torch.testing.assert_close(negative[0], u[0] + partner[1])
@@ -66,8 +67,8 @@ def test_standardize_triangle_goodness_by_hand():
     torch.testing.assert_close(mean_square_goodness(x), torch.tensor([50.0 / 4]))
     # per position for images, per time step for sequences
     assert mean_square_goodness(torch.ones(2, 3, 4, 5), dim=1).shape == (2, 4, 5)
-    sequence = torch.randn(2, 6, 3)
-    torch.testing.assert_close(standardize(sequence, start_dim=-1).mean(-1), torch.zeros(2, 6), atol=1e-6, rtol=0)
+    sequence = torch.randn(2, 6, 3, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(standardize(sequence, start_dim=-1).mean(-1), torch.zeros(2, 6), atol=1e-5, rtol=0)
 
 
 def test_contrastive_loss_by_hand():
