@@ -79,3 +79,24 @@ class TorchModuleMixin:
         state = super().__getstate__()
         state.pop("_inference_cache", None)
         return state
+
+
+def check_layer_sizes(value, name="hidden_layer_sizes"):
+    """A positive int or a non-empty sequence of them, as a list of ints."""
+    sizes = np.atleast_1d(np.asarray(value))
+    if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer) or (sizes < 1).any():
+        raise ValueError(f"{name} must be a positive int or a non-empty sequence of positive ints, got {value!r}.")
+    return [int(s) for s in sizes]
+
+
+def check_layer_indices(value, n_layers, name):
+    """Sorted layer indices (negative ones count from the end); ``None``: all layers."""
+    if value is None:
+        return list(range(n_layers))
+    chosen = np.atleast_1d(np.asarray(value))
+    if chosen.size == 0 or not np.issubdtype(chosen.dtype, np.integer):
+        raise ValueError(f"{name} must be None or a non-empty sequence of ints, got {value!r}.")
+    bad = [int(i) for i in chosen if not -n_layers <= i < n_layers]
+    if bad:
+        raise ValueError(f"{name} {bad} out of range for a network of {n_layers} layers.")
+    return sorted({int(i) % n_layers for i in chosen})

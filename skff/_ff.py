@@ -18,7 +18,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import TorchModuleMixin, inference_chunk, map_in_chunks, to_tensor
+from ._base import (
+    TorchModuleMixin,
+    check_layer_indices,
+    check_layer_sizes,
+    inference_chunk,
+    map_in_chunks,
+    to_tensor,
+)
 from ._device import make_generators, resolve_device
 from ._engine import LayerLocalEngine, layerwise_stages, simultaneous_stages
 from .functional import (
@@ -73,24 +80,10 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
 
     # -- helpers ---------------------------------------------------------------
     def _layer_sizes(self):
-        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
-        if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer) or (sizes < 1).any():
-            raise ValueError(
-                f"hidden_layer_sizes must be a positive int or a non-empty sequence of positive ints, "
-                f"got {self.hidden_layer_sizes!r}."
-            )
-        return [int(s) for s in sizes]
+        return check_layer_sizes(self.hidden_layer_sizes)
 
     def _score_layers(self, n_layers):
-        if self.predict_layers is None:
-            return list(range(n_layers))
-        chosen = np.atleast_1d(np.asarray(self.predict_layers))
-        if chosen.size == 0 or not np.issubdtype(chosen.dtype, np.integer):
-            raise ValueError(f"predict_layers must be None or a non-empty sequence of ints, got {self.predict_layers!r}.")
-        bad = [int(i) for i in chosen if not -n_layers <= i < n_layers]
-        if bad:
-            raise ValueError(f"predict_layers {bad} out of range for a network of {n_layers} layers.")
-        return sorted({int(i) % n_layers for i in chosen})
+        return check_layer_indices(self.predict_layers, n_layers, "predict_layers")
 
     def _build_network(self, n_features, n_classes, generator):
         sizes = self._layer_sizes()

@@ -11,7 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import TorchModuleMixin, map_in_chunks, to_tensor
+from ._base import TorchModuleMixin, check_layer_indices, check_layer_sizes, map_in_chunks, to_tensor
 from ._device import make_generators, resolve_device
 from ._engine import LayerLocalEngine, Stage
 from .functional.contrastive import random_translate
@@ -221,13 +221,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
     # -- configuration -------------------------------------------------------------
     def _layer_sizes(self):
         value = _DEFAULT_SIZES[self.encoder] if self.hidden_layer_sizes is None else self.hidden_layer_sizes
-        sizes = np.atleast_1d(np.asarray(value))
-        if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer) or (sizes < 1).any():
-            raise ValueError(
-                f"hidden_layer_sizes must be a positive int or a non-empty sequence of positive ints, "
-                f"got {self.hidden_layer_sizes!r}."
-            )
-        return [int(s) for s in sizes]
+        return check_layer_sizes(value)
 
     def _per_layer(self, name, n_layers):
         """One value per layer: a scalar for all, or layer ``i`` takes the ``i``-th
@@ -260,15 +254,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         return shape
 
     def _layers_out(self, n_layers):
-        if self.layers_out is None:
-            return list(range(n_layers))
-        chosen = np.atleast_1d(np.asarray(self.layers_out))
-        if chosen.size == 0 or not np.issubdtype(chosen.dtype, np.integer):
-            raise ValueError(f"layers_out must be None or a non-empty sequence of ints, got {self.layers_out!r}.")
-        bad = [int(i) for i in chosen if not -n_layers <= i < n_layers]
-        if bad:
-            raise ValueError(f"layers_out {bad} out of range for a network of {n_layers} layers.")
-        return sorted({int(i) % n_layers for i in chosen})
+        return check_layer_indices(self.layers_out, n_layers, "layers_out")
 
     def _build_network(self, input_shape, generator):
         sizes = self._layer_sizes()
