@@ -51,8 +51,15 @@ def load(data_dir, dataset):
     return X[:-10000], y[:-10000], X[-10000:], y[-10000:], X_test, y_test
 
 
-def linear_probe(F_train, y_train, F_val, y_val, F_test, y_test, epochs, dropout, seed=0):
-    """Softmax regression with dropout on the features; best validation epoch."""
+def linear_probe(F_train, y_train, F_val, y_val, F_test, y_test, epochs, dropout, scale_features, seed=0):
+    """Softmax regression with dropout on the features; best validation epoch.
+
+    ``scale_features``: standardise each feature with its training mean and
+    standard deviation first (as a ``StandardScaler`` in a pipeline would).
+    """
+    if scale_features:
+        mean, std = F_train.mean(axis=0), F_train.std(axis=0) + 1e-6
+        F_train, F_val, F_test = ((F - mean) / std for F in (F_train, F_val, F_test))
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)  # dropout masks
     tensors = [torch.from_numpy(np.ascontiguousarray(a)) for a in (F_train, y_train, F_val, y_val, F_test, y_test)]
@@ -160,7 +167,9 @@ def run(args, untrained):
                                          args.batch_size, args.pairing)
             result["matmul_bound_seconds"] = bound
             result["train_fraction_of_matmul"] = bound / fit_seconds
-    result.update(linear_probe(F_train, y, F_val, y_val, F_test, y_test, args.probe_epochs, args.dropout))
+    result["probe_feature_scaling"] = args.probe_scaling == "feature"
+    result.update(linear_probe(F_train, y, F_val, y_val, F_test, y_test, args.probe_epochs, args.dropout,
+                               args.probe_scaling == "feature"))
     return result
 
 
@@ -181,6 +190,8 @@ def main():
     parser.add_argument("--train-size", type=int, default=0, help="use only the first N training images")
     parser.add_argument("--probe-epochs", type=int, default=50)
     parser.add_argument("--dropout", type=float, default=0.1)
+    parser.add_argument("--probe-scaling", choices=["none", "feature"], default="none",
+                        help="feature: standardise each feature on the training set before the probe")
     parser.add_argument("--compare-untrained", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
