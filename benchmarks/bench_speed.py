@@ -198,7 +198,9 @@ def main():
     print(f"{'prediction samples/s':28} {results['baseline_predict_samples_per_s']:12.0f} "
           f"{results['skff_predict_samples_per_s']:12.0f} {results['predict_speedup']:6.2f}x  (target >= 1.6x)")
     print("per-round training ratios " + " ".join(f"{r:.2f}" for r in train_ratios))
-    print(f"training GFLOP/s {achieved / 1e9:.1f} of matmul {gemm / 1e9:.1f} on the same shapes: "
+    print("per-round training FLOP/s / matmul FLOP/s " + " ".join(f"{f:.0%}" for f in fractions))
+    print(f"training GFLOP/s {achieved / 1e9:.1f} (median time) of matmul {gemm / 1e9:.1f} (median) on the same shapes; "
+          "median of the per-round shares: "
           f"{results['train_fraction_of_gemm']:.0%}  (target >= 70%)")
     out = pathlib.Path(__file__).resolve().parent / "results"
     out.mkdir(exist_ok=True)

@@ -1,11 +1,12 @@
-"""The goodness functions against values worked out by hand."""
+"""The goodness functions against values worked out by hand, and the fused path."""
 
 import math
 
 import pytest
 import torch
 
-from skff.functional import goodness
+from skff.functional import goodness, onehot_label_patterns, relu_group_goodness
+from skff.nn import ForwardForwardNetwork, GoodnessObjective
 
 
 H = torch.tensor([[3.0, -4.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
@@ -44,3 +45,45 @@ def test_unknown_options_are_rejected():
         goodness(H, "l3")
     with pytest.raises(ValueError, match="aggregation"):
         goodness(H, "l2", "median")
+
+
+@pytest.mark.parametrize("norm", ["l2", "l2_squared"])
+@pytest.mark.parametrize("aggregation", ["sum", "mean"])
+@pytest.mark.parametrize("n_groups", [1, 2])
+def test_fused_relu_goodness_matches_the_plain_one(norm, aggregation, n_groups):
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(6, 8, generator=g, dtype=torch.float64)
+    weights = torch.randn(6, n_groups, generator=g, dtype=torch.float64)
+    z_fused, z_plain = z.clone().requires_grad_(), z.clone().requires_grad_()
+    h, fused = relu_group_goodness(z_fused, n_groups, norm, aggregation)
+    plain = goodness(torch.relu(z_plain).view(6, n_groups, -1), norm, aggregation)
+    torch.testing.assert_close(fused, plain)
+    torch.testing.assert_close(h, torch.relu(z))
+    assert not h.requires_grad  # the activity passed on carries no gradient
+    (fused * weights).sum().backward()
+    (plain * weights).sum().backward()
+    torch.testing.assert_close(z_fused.grad, z_plain.grad)
+
+
+@pytest.mark.parametrize("positive", [8, 4])
+def test_network_gradients_equal_with_and_without_the_fused_goodness(positive, monkeypatch):
+    g = torch.Generator().manual_seed(0)
+    objective = GoodnessObjective("l2", "sum", None, "polar_sigmoid" if positive == 4 else "sigmoid", 2.0, 1.0, 1e-6)
+    patterns = onehot_label_patterns(3)
+    network = ForwardForwardNetwork(5, [8, 8], patterns, "relu", objective, [positive, positive], generator=g)
+    x = torch.randn(7, 5, generator=g)
+    y_pos, y_neg = torch.randint(0, 3, (7,), generator=g), torch.randint(0, 3, (7,), generator=g)
+
+    def gradients():
+        network.zero_grad()
+        losses = network.layer_losses(x, y_pos, y_neg)
+        losses.sum().backward()
+        return losses.detach(), [p.grad.clone() for p in network.parameters()]
+
+    assert network._fused_groups(0) == (1 if positive == 8 else 2)
+    fused_losses, fused_grads = gradients()
+    monkeypatch.setattr(ForwardForwardNetwork, "_fused_groups", lambda self, index: 0)
+    plain_losses, plain_grads = gradients()
+    torch.testing.assert_close(fused_losses, plain_losses)
+    for a, b in zip(fused_grads, plain_grads):
+        torch.testing.assert_close(a, b)

@@ -6,7 +6,7 @@ values worked out by hand and reused by every estimator.
 
 from .contrastive import contrastive_loss, contrastive_pairs, mean_square_goodness, standardize, triangle
 from .embedding import bernoulli_label_patterns, onehot_label_patterns, sample_wrong_labels
-from .goodness import goodness, top_k_mask
+from .goodness import goodness, relu_group_goodness, top_k_mask
 from .local_rules import abs_transmit, competitive_update, std_abs, unit_length
 from .normalize import rms_normalize
 from .sparsity import hoyer_sparsity
@@ -39,5 +39,6 @@ __all__ = [
     "symmetric_logit",
     "top_k_mask",
     "triangle",
+    "relu_group_goodness",
     "rms_normalize",
 ]

@@ -20,7 +20,7 @@ import math
 import torch
 from torch import nn
 
-from ..functional import LOGIT_FUNCTIONS, goodness, layer_loss, rms_normalize
+from ..functional import LOGIT_FUNCTIONS, goodness, layer_loss, relu_group_goodness, rms_normalize
 
 ACTIVATIONS = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
 
@@ -65,6 +65,15 @@ class GoodnessObjective:
             pos, neg = h.split([n_positive, h.shape[-1] - n_positive], dim=-1)
             g_pos = self._goodness(pos)
             g_neg = self._goodness(neg)
+        return self._logits(g_pos, g_neg)
+
+    def logits_from_goodness(self, g):
+        """Log-odds from goodnesses of shape ``(n, 1)`` (all positive) or ``(n, 2)``."""
+        if g.shape[-1] == 1:
+            return self._logits(g[..., 0], torch.zeros_like(g[..., 0]))
+        return self._logits(g[..., 0], g[..., 1])
+
+    def _logits(self, g_pos, g_neg):
         return LOGIT_FUNCTIONS[self.probability](
             g_pos, g_neg, threshold=self.threshold, alpha=self.alpha, epsilon=self.epsilon
         )
@@ -86,8 +95,11 @@ class FFLayer(nn.Module):
         self.activation = activation
         self.weight = nn.Parameter(_uniform_(torch.empty(out_features, in_features), in_features, generator))
 
+    def preactivation(self, x):
+        return x @ self.weight.T
+
     def forward(self, x):
-        return ACTIVATIONS[self.activation](x @ self.weight.T)
+        return ACTIVATIONS[self.activation](self.preactivation(x))
 
 
 class LabelledFFLayer(nn.Module):
@@ -111,14 +123,17 @@ class LabelledFFLayer(nn.Module):
         """Activity for ``x`` with ``labels`` embedded."""
         return ACTIVATIONS[self.activation](x @ self.weight.T + self.label_table().index_select(0, labels))
 
-    def forward_pairs(self, x, labels_pos, labels_neg):
-        """Activity of ``[x with labels_pos; x with labels_neg]`` sharing ``W_x x``."""
+    def preactivation_pairs(self, x, labels_pos, labels_neg):
+        """Pre-activation of ``[x with labels_pos; x with labels_neg]`` sharing ``W_x x``."""
         shared = x @ self.weight.T
         # index_select's backward is an index_add, several times faster than
         # the accumulating index_put behind plain indexing.
         label_terms = self.label_table().index_select(0, torch.cat([labels_pos, labels_neg]))
-        z = (shared.unsqueeze(0) + label_terms.view(2, *shared.shape)).reshape(-1, shared.shape[-1])
-        return ACTIVATIONS[self.activation](z)
+        return (shared.unsqueeze(0) + label_terms.view(2, *shared.shape)).reshape(-1, shared.shape[-1])
+
+    def forward_pairs(self, x, labels_pos, labels_neg):
+        """Activity of ``[x with labels_pos; x with labels_neg]`` sharing ``W_x x``."""
+        return ACTIVATIONS[self.activation](self.preactivation_pairs(x, labels_pos, labels_neg))
 
     def forward_all_classes(self, x):
         """Activity with every class embedded: rows ``i * n_classes + c``."""
@@ -176,13 +191,31 @@ class ForwardForwardNetwork(nn.Module):
             trainable = index >= first_trainable
             with torch.set_grad_enabled(trainable and torch.is_grad_enabled()):
                 if index == 0:
-                    h = self.layers[0].forward_pairs(x, labels_pos, labels_neg)
+                    z = self.layers[0].preactivation_pairs(x, labels_pos, labels_neg)
                 else:
-                    h = self.layers[index](self._pass_on(h, index - 1))
+                    z = self.layers[index].preactivation(self._pass_on(h, index - 1))
+                n_groups = self._fused_groups(index) if trainable else None
+                if n_groups:
+                    h, g = relu_group_goodness(z, n_groups, self.objective.norm, self.objective.aggregation)
+                    logits = self.objective.logits_from_goodness(g)
+                else:
+                    h = ACTIVATIONS[self.layers[index].activation](z)
+                    if trainable:
+                        logits = self.objective.logits(h, self.n_positive[index])
                 if trainable:
-                    logits = self.objective.logits(h, self.n_positive[index])
                     losses.append(layer_loss(logits, is_positive, weight))
         return torch.stack(losses)
+
+    def _fused_groups(self, index):
+        """Number of equal polarity groups when the fused ReLU-goodness applies, else 0."""
+        objective, units = self.objective, self.layers[index].weight.shape[0]
+        if (self.layers[index].activation != "relu" or objective.top_k is not None
+                or objective.norm not in ("l2", "l2_squared")):
+            return 0
+        n_positive = self.n_positive[index]
+        if n_positive >= units:
+            return 1
+        return 2 if 2 * n_positive == units else 0
 
     def class_scores(self, x, score_layers):
         """Summed per-layer log-odds of every class, shape ``(n_samples, n_classes)``."""
