@@ -226,8 +226,7 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         -------
         self : object
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
-        X = np.asarray(X, dtype=np.float32)
+        X = validate_data(self, X, dtype=np.float32)
         device = resolve_device(self.device)
         cpu_gen, _ = make_generators(check_random_state(self.random_state), device)
 
@@ -308,7 +307,7 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
             In ``[0, 1]`` up to rounding (Property 4: ``||y||^2 <= ||x||^2 = 1``).
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
         device, network = self._network_on_device()
         return _output_activation(network, to_tensor(X, device))
 

@@ -131,10 +131,6 @@ class LabelledFFLayer(nn.Module):
         label_terms = self.label_table().index_select(0, torch.cat([labels_pos, labels_neg]))
         return (shared.unsqueeze(0) + label_terms.view(2, *shared.shape)).reshape(-1, shared.shape[-1])
 
-    def forward_pairs(self, x, labels_pos, labels_neg):
-        """Activity of ``[x with labels_pos; x with labels_neg]`` sharing ``W_x x``."""
-        return ACTIVATIONS[self.activation](self.preactivation_pairs(x, labels_pos, labels_neg))
-
     def forward_all_classes(self, x):
         """Activity with every class embedded: rows ``i * n_classes + c``."""
         z = (x @ self.weight.T).unsqueeze(1) + self.label_table().unsqueeze(0)
