@@ -26,6 +26,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from skff import FFClassifier, PolarFFClassifier
+from skff._device import resolve_device
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ESTIMATORS = {"polar": PolarFFClassifier, "ff": FFClassifier}
@@ -52,12 +53,14 @@ def main():
     parser.add_argument("--hidden", type=int, nargs="+", default=[1000, 1000])
     parser.add_argument("--target", type=float, default=0.98, help="validation accuracy to reach")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
     X_train, y_train, X_test, y_test = load(args.data_dir, args.dataset)
     params = dict(hidden_layer_sizes=tuple(args.hidden), max_iter=args.max_iter, early_stopping=True,
-                  validation_fraction=0.1, n_iter_no_change=args.max_iter, random_state=args.seed, verbose=1)
+                  validation_fraction=0.1, n_iter_no_change=args.max_iter, random_state=args.seed, verbose=1,
+                  device=args.device)
     if args.batch_size:
         params["batch_size"] = args.batch_size
     if args.learning_rate:
@@ -85,11 +88,13 @@ def main():
         "test_accuracy_per_layer": per_layer,
         f"first_epoch_validation_reaches_{args.target}": reached,
         "fit_seconds": seconds,
+        "device": str(resolve_device(args.device)),
     }
     print(json.dumps({k: v for k, v in result.items() if k != "params"}, indent=1))
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
-    (out / f"{args.dataset}_{args.estimator}.json").write_text(json.dumps(result, indent=2, default=str))
+    suffix = "" if result["device"] == "cpu" else "_gpu"
+    (out / f"{args.dataset}_{args.estimator}{suffix}.json").write_text(json.dumps(result, indent=2, default=str))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import torch
 from ._device import resolve_device
 
 # Samples per inference chunk on the CPU. Fixed (the last chunk is padded),
-# because CPU GEMM kernels sum in a shape-dependent order: with a fixed shape
+# because GEMM kernels sum in a shape-dependent order: with a fixed shape
 # a sample's result does not depend on the batch it came in (scikit-learn's
 # subset and sample-order invariance checks).
 CPU_INFERENCE_CHUNK = 64
@@ -35,9 +35,9 @@ def map_in_chunks(fn, X_t, scale=1):
     """``fn`` applied to fixed-size row chunks of ``X_t``, results concatenated.
 
     ``scale`` multiplies the chunk size (an estimator whose rows do not fan
-    out over classes affords larger chunks). On the CPU the last chunk is
-    zero-padded to the common size and the padding rows are dropped from its
-    result.
+    out over classes affords larger chunks). The last chunk is zero-padded to
+    the common size and the padding rows are dropped from its result: GPU
+    kernels, like CPU ones, pick their summation order by shape.
     """
     chunk = scale * inference_chunk(X_t.device)
     outputs = []
@@ -45,7 +45,7 @@ def map_in_chunks(fn, X_t, scale=1):
         for start in range(0, X_t.shape[0], chunk):
             block = X_t[start : start + chunk]
             rows = block.shape[0]
-            if rows < chunk and X_t.device.type == "cpu":
+            if rows < chunk:
                 block = torch.cat([block, block.new_zeros(chunk - rows, *block.shape[1:])])
             outputs.append(fn(block)[:rows])
     return torch.cat(outputs)

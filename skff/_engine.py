@@ -15,6 +15,7 @@ validation score or convergence of the training loss (as scikit-learn's
 history (a :class:`skorch.history.History`) and the progress bar (tqdm).
 """
 
+import contextlib
 import time
 import warnings
 from dataclasses import dataclass
@@ -80,6 +81,25 @@ class EngineResult:
 
     converged: bool = True
     best_validation_score: float = None
+
+
+@contextlib.contextmanager
+def _deterministic_cudnn(device):
+    """cuDNN restricted to deterministic algorithms while training on a GPU.
+
+    Some cuDNN convolution backward algorithms accumulate with atomics, so
+    two fits with the same seed would differ. The flags are restored on exit.
+    """
+    if device.type != "cuda":
+        yield
+        return
+    cudnn = torch.backends.cudnn
+    saved = cudnn.deterministic, cudnn.benchmark
+    cudnn.deterministic, cudnn.benchmark = True, False
+    try:
+        yield
+    finally:
+        cudnn.deterministic, cudnn.benchmark = saved
 
 
 class LayerLocalEngine:
@@ -170,9 +190,10 @@ class LayerLocalEngine:
         """
         history = History() if history is None else history
         result = EngineResult()
-        for stage in stages:
-            self._run_stage(layers, n_samples, step, stage, generator, device, history,
-                            validation_score, epoch_metrics, result)
+        with _deterministic_cudnn(device):
+            for stage in stages:
+                self._run_stage(layers, n_samples, step, stage, generator, device, history,
+                                validation_score, epoch_metrics, result)
         return result
 
     def _run_stage(self, layers, n_samples, step, stage, generator, device, history,

@@ -18,6 +18,7 @@ is positive (the negative goodness is then zero).
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..functional import LOGIT_FUNCTIONS, goodness, layer_loss, relu_group_goodness, rms_normalize
@@ -102,6 +103,20 @@ class FFLayer(nn.Module):
         return ACTIVATIONS[self.activation](self.preactivation(x))
 
 
+def _table_rows(table, labels):
+    """``table[labels]`` with a gradient that is fast and deterministic.
+
+    On the CPU, index_select's backward (a sequential index_add) is several
+    times faster than the accumulating index_put behind plain indexing. On a
+    GPU index_add accumulates with atomics in no fixed order, so the same
+    seed would not give the same model; a one-hot product's backward is a
+    matrix product instead, and its cost is small next to ``W_x x``.
+    """
+    if table.device.type == "cpu":
+        return table.index_select(0, labels)
+    return F.one_hot(labels, table.shape[0]).to(table.dtype) @ table
+
+
 class LabelledFFLayer(nn.Module):
     """First layer: features plus an appended label embedding, weight kept split."""
 
@@ -126,9 +141,7 @@ class LabelledFFLayer(nn.Module):
     def preactivation_pairs(self, x, labels_pos, labels_neg):
         """Pre-activation of ``[x with labels_pos; x with labels_neg]`` sharing ``W_x x``."""
         shared = x @ self.weight.T
-        # index_select's backward is an index_add, several times faster than
-        # the accumulating index_put behind plain indexing.
-        label_terms = self.label_table().index_select(0, torch.cat([labels_pos, labels_neg]))
+        label_terms = _table_rows(self.label_table(), torch.cat([labels_pos, labels_neg]))
         return (shared.unsqueeze(0) + label_terms.view(2, *shared.shape)).reshape(-1, shared.shape[-1])
 
     def forward_all_classes(self, x):
