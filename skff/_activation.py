@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import TorchModuleMixin, check_callbacks, map_in_chunks, to_tensor
-from ._device import make_generators, resolve_device
+from ._device import continued_random_state, make_generators, resolve_device
 from ._engine import LayerLocalEngine, TrainingDivergedError, layerwise_stages, simultaneous_stages
 from .nn import ActivationLearningNetwork
 
@@ -260,10 +260,10 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         warm = incremental and hasattr(self, "module_")
         X = validate_data(self, X, dtype=np.float32, reset=not warm)
         device = resolve_device(self.device)
-        rng = check_random_state(self.random_state)
         if warm:
-            # Fresh shuffles in each partial_fit call, reproducibly.
-            rng = np.random.RandomState((rng.randint(np.iinfo(np.int32).max) + len(self.history_)) % 2**32)
+            rng = continued_random_state(self.random_state, len(self.history_))
+        else:
+            rng = check_random_state(self.random_state)
         cpu_gen, _ = make_generators(rng, device)
 
         if warm:

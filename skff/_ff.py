@@ -29,7 +29,7 @@ from ._base import (
     map_in_chunks,
     to_tensor,
 )
-from ._device import make_generators, resolve_device
+from ._device import continued_random_state, make_generators, resolve_device
 from ._engine import LayerLocalEngine, layerwise_stages, simultaneous_stages
 from .functional import (
     bernoulli_label_patterns,
@@ -180,11 +180,10 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
                 )
 
         device = resolve_device(self.device)
-        rng = check_random_state(self.random_state)
         if incremental and warm:
-            # Each partial_fit call shuffles and draws negatives afresh, and
-            # reproducibly: the seed moves on with the epochs run so far.
-            rng = np.random.RandomState((rng.randint(np.iinfo(np.int32).max) + len(self.history_)) % 2**32)
+            rng = continued_random_state(self.random_state, len(self.history_))
+        else:
+            rng = check_random_state(self.random_state)
         cpu_gen, device_gen = make_generators(rng, device)
 
         X_val = y_val = None

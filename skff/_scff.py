@@ -20,7 +20,7 @@ from ._base import (
     optimizer_states_to_cpu,
     to_tensor,
 )
-from ._device import make_generators, resolve_device
+from ._device import continued_random_state, make_generators, resolve_device
 from ._engine import LayerLocalEngine, Stage
 from .functional.contrastive import random_translate
 from .nn.scff import BiRNNSCFFLayer, ConvSCFFLayer, DenseSCFFLayer, SCFFNetwork
@@ -354,10 +354,10 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
             raise ValueError(f"max_iter must be non-negative integers, got {self.max_iter!r}.")
 
         device = resolve_device(self.device)
-        rng = check_random_state(self.random_state)
         if warm:
-            # Fresh shuffles and pairings in each partial_fit call, reproducibly.
-            rng = np.random.RandomState((rng.randint(np.iinfo(np.int32).max) + len(self.history_)) % 2**32)
+            rng = continued_random_state(self.random_state, len(self.history_))
+        else:
+            rng = check_random_state(self.random_state)
         cpu_gen, device_gen = make_generators(rng, device)
         X_val = None
         early_stopping = self.early_stopping and not incremental
