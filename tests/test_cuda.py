@@ -114,3 +114,26 @@ def test_detector_on_gpu_scores_like_cpu_and_loads_on_cpu(monkeypatch):
     restored = _cpu_roundtrip(gpu, monkeypatch)
     restored.set_params(device="cpu")
     np.testing.assert_allclose(restored.score_samples(X_test), scores, rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize("cls", [PolarFFClassifier, SCFFTransformer, ActivationLearningAnomalyDetector])
+def test_partial_fit_on_gpu_continues_after_pickling(cls, digits):
+    """Optimiser state is kept on the CPU between calls and goes back to the GPU."""
+    X_train, _, y_train, _ = digits
+    chunks = np.array_split(np.arange(len(X_train)), 3)
+    fit_args = (lambda c: (X_train[c], y_train[c])) if cls is PolarFFClassifier else (lambda c: (X_train[c],))
+    extra = {"classes": np.arange(10)} if cls is PolarFFClassifier else {}
+    params = {"random_state": 0, "device": "cuda"}
+    if cls is not ActivationLearningAnomalyDetector:
+        params["hidden_layer_sizes"] = (32,)
+
+    straight = cls(**params)
+    for chunk in chunks:
+        straight.partial_fit(*fit_args(chunk), **extra)
+    resumed = cls(**params)
+    for chunk in chunks[:2]:
+        resumed.partial_fit(*fit_args(chunk), **extra)
+    resumed = pickle.loads(pickle.dumps(resumed))
+    resumed.partial_fit(*fit_args(chunks[2]))
+    for a, b in zip(straight.module_.state_dict().values(), resumed.module_.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
