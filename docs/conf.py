@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(DOCS / "_ext"))
 
 import skff  # noqa: E402
+from sphinx.errors import ConfigError  # noqa: E402
 
 # -- Project -------------------------------------------------------------------
 project = "skff"
@@ -70,7 +71,7 @@ numpydoc_class_members_toctree = False
 GALLERY_HEADERS = ("README.txt", "README.rst", "GALLERY_HEADER.rst")
 gallery_enabled = any((EXAMPLES / name).is_file() for name in GALLERY_HEADERS)
 if not gallery_enabled and sorted(EXAMPLES.glob("plot_*.py")):
-    raise RuntimeError(
+    raise ConfigError(
         "examples/ has plot_*.py gallery scripts but no examples/README.txt: "
         "sphinx-gallery needs that file as the gallery's header."
     )
@@ -107,8 +108,25 @@ def _drop_absent_pages(app, docname, source):
             source[0] = re.sub(rf"^{re.escape(page)}[ \t]*\n", "", source[0], flags=re.M)
 
 
+# Methods inherited from scikit-learn (score, get_params, set_output, ...)
+# carry docstrings that link into scikit-learn's own documentation, which
+# this build cannot resolve; their links become plain text.
+_SKLEARN_LINK = re.compile(r":(?:ref|term|doc):`([^`<]*?)\s*(?:<[^`>]*>)?`", flags=re.S)
+
+
+def _link_text(match):
+    text = match.group(1)
+    return "scikit-learn's gallery" if text.startswith("sphx_glr_") else text
+
+
+def _unlink_sklearn_docstrings(app, what, name, obj, options, lines):
+    if (getattr(obj, "__module__", None) or "").startswith("sklearn"):
+        lines[:] = _SKLEARN_LINK.sub(_link_text, "\n".join(lines)).split("\n")
+
+
 def setup(app):
     app.connect("source-read", _drop_absent_pages)
+    app.connect("autodoc-process-docstring", _unlink_sklearn_docstrings)
 
 
 # -- HTML ----------------------------------------------------------------------
