@@ -1,7 +1,8 @@
 """Diagnostics used by the Forward-Forward papers.
 
 All functions take NumPy arrays (or anything :func:`numpy.asarray` accepts,
-torch tensors included) and return floats or NumPy arrays.
+CPU torch tensors without gradients included: call ``.detach().cpu()``
+first otherwise) and return floats or NumPy arrays.
 """
 
 from collections import namedtuple
