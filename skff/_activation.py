@@ -11,8 +11,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import TorchModuleMixin, map_in_chunks, to_tensor
-from ._device import make_generators, resolve_device
+from ._base import TorchModuleMixin, check_callbacks, map_in_chunks, to_tensor
+from ._device import continued_random_state, make_generators, resolve_device
 from ._engine import LayerLocalEngine, TrainingDivergedError, layerwise_stages, simultaneous_stages
 from .nn import ActivationLearningNetwork
 
@@ -101,6 +101,9 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
     verbose : int, default=0
         1 shows a progress bar with the per-layer reconstruction error;
         2 also prints one line per epoch.
+    callbacks : list of skff.callbacks.Callback or None, default=None
+        Hooks called at the start, after every epoch (can stop training) and
+        at the end of training (see :mod:`skff.callbacks`).
 
     Attributes
     ----------
@@ -160,6 +163,7 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         "random_state": ["random_state"],
         "device": [str, torch.device],
         "verbose": ["verbose"],
+        "callbacks": [None, list],
     }
 
     def __init__(
@@ -178,6 +182,7 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         random_state=None,
         device="auto",
         verbose=0,
+        callbacks=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -192,6 +197,7 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.callbacks = callbacks
 
     def _layer_sizes(self, n_inputs):
         entries = np.atleast_1d(np.asarray(self.hidden_layer_sizes, dtype=object))
@@ -226,19 +232,53 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         -------
         self : object
         """
-        X = validate_data(self, X, dtype=np.float32)
-        device = resolve_device(self.device)
-        cpu_gen, _ = make_generators(check_random_state(self.random_state), device)
+        return self._fit(X)
 
-        constant = None
-        if self.constant_feature is not None:
-            median_norm = float(np.median(np.linalg.norm(X, axis=1)))
-            constant = float(self.constant_feature) * (median_norm if median_norm > 0 else 1.0)
-        n_inputs = X.shape[1] + (constant is not None)
-        sizes = self._layer_sizes(n_inputs)
-        network = ActivationLearningNetwork(
-            X.shape[1], sizes, transmission=self.activation, constant=constant, generator=cpu_gen
-        ).to(device)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """One epoch of the local rule over ``X``, continuing from the current weights.
+
+        For data streamed in chunks (larger than memory): call it once per
+        chunk. The first call fixes the appended constant (from that chunk's
+        median sample norm) and the layer sizes. Every layer learns on every
+        batch (``schedule`` is not used). ``offset_`` (the threshold of
+        :meth:`predict`) is set from the scores of the chunk just seen.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, incremental=True)
+
+    def _fit(self, X, incremental=False):
+        warm = incremental and hasattr(self, "module_")
+        X = validate_data(self, X, dtype=np.float32, reset=not warm)
+        device = resolve_device(self.device)
+        if warm:
+            rng = continued_random_state(self.random_state, len(self.history_))
+        else:
+            rng = check_random_state(self.random_state)
+        cpu_gen, _ = make_generators(rng, device)
+
+        if warm:
+            network = self.module_.to(device)
+            sizes = [layer.weight.shape[0] for layer in network.layers]
+        else:
+            constant = None
+            if self.constant_feature is not None:
+                median_norm = float(np.median(np.linalg.norm(X, axis=1)))
+                constant = float(self.constant_feature) * (median_norm if median_norm > 0 else 1.0)
+            n_inputs = X.shape[1] + (constant is not None)
+            sizes = self._layer_sizes(n_inputs)
+            network = ActivationLearningNetwork(
+                X.shape[1], sizes, transmission=self.activation, constant=constant, generator=cpu_gen
+            ).to(device)
 
         X_t = to_tensor(X, device)
         n = X_t.shape[0]
@@ -261,7 +301,7 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
             }
 
         engine = LayerLocalEngine(
-            max_iter=self.max_iter,
+            max_iter=1 if incremental else self.max_iter,
             batch_size=self.batch_size,
             learning_rate_init=learning_rate,
             early_stopping=False,
@@ -271,11 +311,13 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
             estimator_name=type(self).__name__,
             autograd=False,
         )
-        stages = (layerwise_stages if self.schedule == "layerwise" else simultaneous_stages)(len(sizes))
-        history = History()
+        layerwise = self.schedule == "layerwise" and not incremental
+        stages = (layerwise_stages if layerwise else simultaneous_stages)(len(sizes))
+        history = self.history_ if warm else History()
         engine.run(
             network.layers, n * repeats, step, stages, generator=cpu_gen, device=device, history=history,
-            epoch_metrics=epoch_metrics,
+            epoch_metrics=epoch_metrics, callbacks=check_callbacks(self.callbacks), estimator=self,
+            network=network, incremental=incremental,
         )
         scores = _output_activation(network, X_t)
         if not np.isfinite(scores).all():

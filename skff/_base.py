@@ -100,3 +100,30 @@ def check_layer_indices(value, n_layers, name):
     if bad:
         raise ValueError(f"{name} {bad} out of range for a network of {n_layers} layers.")
     return sorted({int(i) % n_layers for i in chosen})
+
+
+def check_callbacks(callbacks):
+    """The ``callbacks`` parameter as a list, each checked for the hooks."""
+    callbacks = list(callbacks or [])
+    for callback in callbacks:
+        missing = [m for m in ("on_train_begin", "on_epoch_end", "on_train_end") if not callable(getattr(callback, m, None))]
+        if missing:
+            raise ValueError(
+                f"callbacks must be skff.callbacks.Callback objects (or have their methods); "
+                f"{callback!r} lacks {', '.join(missing)}."
+            )
+    return callbacks
+
+
+def optimizer_states_to_cpu(states):
+    """Optimiser state dicts with every tensor copied to the CPU (for pickling)."""
+    def to_cpu(value):
+        if isinstance(value, torch.Tensor):
+            return value.detach().to("cpu", copy=True)
+        if isinstance(value, dict):
+            return {k: to_cpu(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(to_cpu(v) for v in value)
+        return value
+
+    return [to_cpu(state) for state in states or []]

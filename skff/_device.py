@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import torch
+from sklearn.utils import check_random_state
 
 
 def resolve_device(device, *, for_inference=False):
@@ -55,3 +56,13 @@ def make_generators(random_state, device):
     if device.type == "cpu":
         return cpu, cpu
     return cpu, torch.Generator(device=device).manual_seed(int(seeds[1]))
+
+
+def continued_random_state(random_state, epochs_so_far):
+    """Random state of a ``partial_fit`` call that continues earlier training.
+
+    Each call shuffles and samples afresh, yet reproducibly: the seed drawn
+    from ``random_state`` moves on with the number of epochs already run.
+    """
+    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    return np.random.RandomState((seed + epochs_so_far) % 2**32)

@@ -66,8 +66,8 @@ class Stage:
     n_layers: int
     name: str = "all layers"
     max_iter: int = None
-    learning_rate: float = None
-    weight_decay: float = None
+    learning_rate: float = None  # or one per trainable layer
+    weight_decay: float = None  # or one per trainable layer
     learning_rate_decay: float = None
 
 
@@ -93,6 +93,13 @@ def _make_optimizer(parameters, lr, weight_decay=0.0, decoupled=False):
         return kind(parameters, lr=lr, weight_decay=weight_decay, foreach=True)
 
 
+def _per_trainable(value, trainable):
+    values = list(value) if isinstance(value, (list, tuple)) else [value] * len(trainable)
+    if len(values) != len(trainable):
+        raise ValueError(f"{len(values)} per-layer settings for {len(trainable)} trainable layers.")
+    return values
+
+
 @dataclass
 class EngineResult:
     """What the history does not hold: the outcome of the run.
@@ -103,6 +110,8 @@ class EngineResult:
 
     converged: bool = True
     best_validation_score: float = None
+    stopped_by_callback: bool = False
+    optimizer_states: list = None
 
 
 @contextlib.contextmanager
@@ -189,7 +198,8 @@ class LayerLocalEngine:
         return getattr(self, engine_name or name) if value is None else value
 
     def run(self, layers, n_samples, step, stages, *, generator, device, history=None,
-            validation_score=None, epoch_metrics=None):
+            validation_score=None, epoch_metrics=None, callbacks=None, estimator=None,
+            network=None, incremental=False, optimizer_states=None):
         """Train and return an :class:`EngineResult`; ``history`` is appended to.
 
         Parameters
@@ -209,31 +219,56 @@ class LayerLocalEngine:
             Higher is better; required for early stopping.
         epoch_metrics : callable ``(stage) -> dict`` or None
             Extra per-epoch entries recorded in the history.
+        callbacks : list of skff.callbacks.Callback or None
+            Told of the start, every epoch and the end; an ``on_epoch_end``
+            returning ``True`` stops training.
+        estimator, network : objects handed to the callbacks.
+        incremental : bool
+            One pass of ``partial_fit``: exactly ``max_iter`` epochs, no
+            early stopping, no convergence warning, no learning-rate decay.
+        optimizer_states : list of dict or None
+            Optimiser states of an earlier incremental run (one per trainable
+            layer of the single stage), so Adam's moments carry over between
+            ``partial_fit`` calls; the result holds the updated ones.
         """
         history = History() if history is None else history
         result = EngineResult()
+        callbacks = list(callbacks or [])
+        for callback in callbacks:
+            callback.on_train_begin(estimator, network=network, history=history)
         with _deterministic_cudnn(device):
             for stage in stages:
                 self._run_stage(layers, n_samples, step, stage, generator, device, history,
-                                validation_score, epoch_metrics, result)
+                                validation_score, epoch_metrics, result, callbacks, estimator, network,
+                                incremental, optimizer_states)
+                if result.stopped_by_callback:
+                    break
+        for callback in callbacks:
+            callback.on_train_end(estimator, network=network, history=history)
         return result
 
     def _run_stage(self, layers, n_samples, step, stage, generator, device, history,
-                   validation_score, epoch_metrics, result):
+                   validation_score, epoch_metrics, result, callbacks, estimator, network,
+                   incremental, optimizer_states):
         max_iter = self._setting(stage, "max_iter")
         learning_rate = self._setting(stage, "learning_rate", "learning_rate_init")
-        decay = self._setting(stage, "learning_rate_decay")
+        decay = 1.0 if incremental else self._setting(stage, "learning_rate_decay")
+        # A stage may give each of its trainable layers its own rate and decay.
+        rates = _per_trainable(learning_rate, stage.trainable)
+        decays = _per_trainable(self._setting(stage, "weight_decay"), stage.trainable)
         optimizers = (
             [
-                _make_optimizer(layers[i].parameters(), learning_rate, self._setting(stage, "weight_decay"),
-                                decoupled=self.optimizer == "adamw")
-                for i in stage.trainable
+                _make_optimizer(layers[i].parameters(), rate, weight_decay, decoupled=self.optimizer == "adamw")
+                for i, rate, weight_decay in zip(stage.trainable, rates, decays)
             ]
             if self.autograd
             else []
         )
+        if optimizer_states:
+            for optimizer, state in zip(optimizers, optimizer_states):
+                optimizer.load_state_dict(state)
         schedulers = [torch.optim.lr_scheduler.ExponentialLR(o, decay) for o in optimizers if decay != 1.0]
-        use_validation = self.early_stopping and validation_score is not None
+        use_validation = self.early_stopping and validation_score is not None and not incremental
         best = -float("inf") if use_validation else float("inf")
         best_state = None
         no_improvement = 0
@@ -276,16 +311,22 @@ class LayerLocalEngine:
                 for key, value in entry.items():
                     history.record(key, value)
                 self._report(bar, entry)
-                if no_improvement >= self.n_iter_no_change:
+                # Every callback hears of every epoch, even when one asks to stop.
+                stop = [bool(c.on_epoch_end(estimator, network=network, history=history)) for c in callbacks]
+                if any(stop):
+                    result.stopped_by_callback = converged = True
+                    break
+                if no_improvement >= self.n_iter_no_change and not incremental:
                     converged = True
                     break
         finally:
             bar.close()
+        result.optimizer_states = [o.state_dict() for o in optimizers]
 
         if use_validation and best_state is not None:
             _restore(layers, best_state)
             result.best_validation_score = best
-        if not converged and max_iter > 0:
+        if not converged and max_iter > 0 and not incremental:
             result.converged = False
             warnings.warn(
                 f"{self.estimator_name}: maximum iterations ({max_iter}) reached for "

@@ -15,18 +15,21 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._base import (
     TorchModuleMixin,
+    check_callbacks,
+    optimizer_states_to_cpu,
     check_layer_indices,
     check_layer_sizes,
     inference_chunk,
     map_in_chunks,
     to_tensor,
 )
-from ._device import make_generators, resolve_device
+from ._device import continued_random_state, make_generators, resolve_device
 from ._engine import LayerLocalEngine, layerwise_stages, simultaneous_stages
 from .functional import (
     bernoulli_label_patterns,
@@ -66,6 +69,8 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         "device": [str, torch.device],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "class_weight": [None, dict, StrOptions({"balanced"})],
+        "callbacks": [None, list],
     }
 
     # -- configuration hooks (what makes FF and Polar-FF differ) -------------
@@ -112,7 +117,7 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
 
     # -- fit -------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train the network layer-locally on ``(X, y)``.
 
         Parameters
@@ -120,25 +125,50 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
             Class labels of any type; at least two classes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights multiplying each sample's loss (its positive
+            and its negative term) in every layer. They are relative: only
+            their ratios matter (they are rescaled to mean 1).
 
         Returns
         -------
         self : object
         """
-        warm = self.warm_start and hasattr(self, "module_")
+        return self._fit(X, y, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch over ``(X, y)``, continuing from the current weights.
+
+        For data streamed in chunks (larger than memory): call it once per
+        chunk, as often as needed. Every layer is updated on every batch
+        (``schedule`` is not used), there is no early stopping, and the Adam
+        moments carry over from one call to the next. The first call builds
+        the network and must name every class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), default=None
+            All classes that will ever appear; required on the first call,
+            optional (and must match) afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+            As in :meth:`fit` (rescaled to mean 1 within each call).
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _fit(self, X, y, sample_weight, incremental=False, classes=None):
+        fitted = hasattr(self, "module_")
+        warm = fitted and (incremental or self.warm_start)
         X, y = validate_data(self, X, y, dtype=np.float32, reset=not warm)
         check_classification_targets(y)
-        classes, y_encoded = np.unique(y, return_inverse=True)
-        if warm and not np.array_equal(classes, self.classes_):
-            raise ValueError(
-                f"warm_start=True but y has classes {classes.tolist()} while the model was fitted on "
-                f"{self.classes_.tolist()}."
-            )
-        if classes.size < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in the data, but the "
-                f"data contains only one class: {classes[0]!r}."
-            )
+        classes, y_encoded = self._encode_labels(y, incremental, not fitted, classes, warm)
+        weights = self._sample_weights(X, y_encoded, sample_weight, classes, incremental)
         sizes = self._layer_sizes()
         score_layers = self._score_layers(len(sizes))
         if self.top_k is not None:
@@ -150,24 +180,33 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
                 )
 
         device = resolve_device(self.device)
-        rng = check_random_state(self.random_state)
+        if incremental and warm:
+            rng = continued_random_state(self.random_state, len(self.history_))
+        else:
+            rng = check_random_state(self.random_state)
         cpu_gen, device_gen = make_generators(rng, device)
 
         X_val = y_val = None
-        if self.early_stopping:
+        early_stopping = self.early_stopping and not incremental
+        if early_stopping:
             stratify = y_encoded if np.bincount(y_encoded).min() >= 2 else None
-            X, X_val, y_encoded, y_val = train_test_split(
+            split = train_test_split(
                 X,
                 y_encoded,
+                *([] if weights is None else [weights]),
                 test_size=self.validation_fraction,
                 random_state=rng.randint(np.iinfo(np.int32).max),
                 stratify=stratify,
             )
+            X, X_val, y_encoded, y_val = split[:4]
+            if weights is not None:
+                weights = split[4] / split[4].mean() if split[4].sum() > 0 else None
 
         network = self.module_ if warm else self._build_network(X.shape[1], classes.size, cpu_gen)
         network = network.to(device)
         X_t = to_tensor(X, device)
         y_t = torch.as_tensor(y_encoded, dtype=torch.long, device=device)
+        w_t = None if weights is None else to_tensor(weights, device)
         n_classes = classes.size
 
         def step(indices, stage):
@@ -176,10 +215,11 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
                 y_neg = self._hardest_wrong_labels(network, xb, yb, stage.n_layers)
             else:
                 y_neg = sample_wrong_labels(yb, n_classes, generator=device_gen)
-            return network.layer_losses(xb, yb, y_neg, n_layers=stage.n_layers, first_trainable=stage.trainable[0])
+            return network.layer_losses(xb, yb, y_neg, n_layers=stage.n_layers, first_trainable=stage.trainable[0],
+                                        sample_weight=None if w_t is None else w_t[indices])
 
         validation_score = None
-        if self.early_stopping:
+        if early_stopping:
             X_val_t = to_tensor(X_val, device)
             y_val_t = torch.as_tensor(y_val, dtype=torch.long, device=device)
 
@@ -202,16 +242,17 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
             }
 
         engine = LayerLocalEngine(
-            max_iter=self.max_iter,
+            max_iter=1 if incremental else self.max_iter,
             batch_size=self.batch_size,
             learning_rate_init=self.learning_rate_init,
-            early_stopping=self.early_stopping,
+            early_stopping=early_stopping,
             n_iter_no_change=self.n_iter_no_change,
             tol=self.tol,
             verbose=self.verbose,
             estimator_name=type(self).__name__,
         )
-        stages = (layerwise_stages if self.schedule == "layerwise" else simultaneous_stages)(len(sizes))
+        layerwise = self.schedule == "layerwise" and not incremental
+        stages = (layerwise_stages if layerwise else simultaneous_stages)(len(sizes))
         history = self.history_ if warm else History()
         network.train()
         result = engine.run(
@@ -224,6 +265,11 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
             history=history,
             validation_score=validation_score,
             epoch_metrics=epoch_metrics,
+            callbacks=check_callbacks(self.callbacks),
+            estimator=self,
+            network=network,
+            incremental=incremental,
+            optimizer_states=getattr(self, "_optimizer_states", None) if incremental and warm else None,
         )
         self.classes_ = classes
         self._store_module(network, device)
@@ -234,11 +280,74 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         self.loss_curve_ = [entry["loss"] for entry in history]
         self.validation_scores_ = (
             [entry["validation_score"] for entry in history if "validation_score" in entry]
-            if self.early_stopping
+            if early_stopping
             else None
         )
-        self.best_validation_score_ = result.best_validation_score if self.early_stopping else None
+        self.best_validation_score_ = result.best_validation_score if early_stopping else None
+        # Adam's moments carry over between partial_fit calls only (as in
+        # MLPClassifier); kept on the CPU so the model pickles device-neutrally.
+        if incremental:
+            self._optimizer_states = optimizer_states_to_cpu(result.optimizer_states)
+        elif hasattr(self, "_optimizer_states"):
+            del self._optimizer_states
         return self
+
+    def _encode_labels(self, y, incremental, first_call, classes, warm):
+        """``(classes, y_encoded)``, checking the classes against earlier fits."""
+        if incremental:
+            if first_call:
+                if classes is None:
+                    raise ValueError("classes must be passed on the first call to partial_fit.")
+                classes = np.unique(np.asarray(classes))
+            else:
+                if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
+                    raise ValueError(
+                        f"classes={np.asarray(classes).tolist()} differs from the classes of the first "
+                        f"partial_fit call, {self.classes_.tolist()}."
+                    )
+                classes = self.classes_
+            unknown = np.setdiff1d(y, classes)
+            if unknown.size:
+                raise ValueError(f"y contains labels not in classes: {unknown.tolist()}.")
+            y_encoded = np.searchsorted(classes, y)
+        else:
+            classes, y_encoded = np.unique(y, return_inverse=True)
+            if warm and not np.array_equal(classes, self.classes_):
+                raise ValueError(
+                    f"warm_start=True but y has classes {classes.tolist()} while the model was fitted on "
+                    f"{self.classes_.tolist()}."
+                )
+        if classes.size < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the data, but the "
+                f"data contains only one class: {classes[0]!r}."
+            )
+        return classes, y_encoded
+
+    def _sample_weights(self, X, y_encoded, sample_weight, classes, incremental):
+        """Per-sample loss weights (sample_weight times class_weight), mean 1; None if uniform."""
+        if sample_weight is None and self.class_weight is None:
+            return None
+        weights = _check_sample_weight(sample_weight, X, dtype=np.float32, ensure_non_negative=True)
+        if self.class_weight is not None:
+            if self.class_weight == "balanced" and incremental:
+                raise ValueError(
+                    "class_weight='balanced' is not available in partial_fit, which sees one chunk at a "
+                    "time; pass class_weight=dict(zip(classes, sklearn.utils.class_weight."
+                    "compute_class_weight('balanced', classes=classes, y=y_sample))) computed on a "
+                    "representative sample of the labels."
+                )
+            if self.class_weight == "balanced":
+                # Classes absent from this y (possible in partial_fit's chunks
+                # only, where "balanced" is refused) would get no weight.
+                per_class = compute_class_weight("balanced", classes=np.arange(classes.size), y=y_encoded)
+            else:
+                per_class = np.array([self.class_weight.get(c, 1.0) for c in classes.tolist()])
+            weights = weights * per_class[y_encoded].astype(np.float32)
+        total = weights.sum()
+        if not total > 0:
+            raise ValueError("sample weights (times class weights) sum to zero: no sample would be learned.")
+        return weights / weights.mean()
 
     @staticmethod
     def _hardest_wrong_labels(network, x, y, n_layers):
@@ -429,7 +538,16 @@ _COMMON_PARAMETERS_DOC = """
         1 shows a progress bar with the per-layer loss (and validation score);
         2 also prints one line per epoch.
     warm_start : bool, default=False
-        Continue from the fitted weights on the next :meth:`fit`."""
+        Continue from the fitted weights on the next :meth:`fit`.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss: ``{{label: weight}}`` (missing
+        labels weigh 1), or ``"balanced"`` (inversely proportional to the class
+        frequencies in ``y``, as in scikit-learn). Multiplies ``sample_weight``.
+        For imbalanced data.
+    callbacks : list of skff.callbacks.Callback or None, default=None
+        Hooks called at the start, after every epoch (can stop training) and
+        at the end of training: checkpointing, custom logging (see
+        :mod:`skff.callbacks`)."""
 
 _ATTRIBUTES_DOC = """
     Attributes
@@ -538,6 +656,8 @@ class PolarFFClassifier(_BaseForwardForward):
         device="auto",
         verbose=0,
         warm_start=False,
+        class_weight=None,
+        callbacks=None,
         positive_ratio=0.5,
         probability="polar_sigmoid",
         epsilon=1e-6,
@@ -564,6 +684,8 @@ class PolarFFClassifier(_BaseForwardForward):
         self.device = device
         self.verbose = verbose
         self.warm_start = warm_start
+        self.class_weight = class_weight
+        self.callbacks = callbacks
         self.positive_ratio = positive_ratio
         self.probability = probability
         self.epsilon = epsilon
@@ -653,6 +775,8 @@ class FFClassifier(_BaseForwardForward):
         device="auto",
         verbose=0,
         warm_start=False,
+        class_weight=None,
+        callbacks=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -676,6 +800,8 @@ class FFClassifier(_BaseForwardForward):
         self.device = device
         self.verbose = verbose
         self.warm_start = warm_start
+        self.class_weight = class_weight
+        self.callbacks = callbacks
 
     def _probability(self):
         return "sigmoid"

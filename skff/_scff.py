@@ -11,8 +11,16 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import TorchModuleMixin, check_layer_indices, check_layer_sizes, map_in_chunks, to_tensor
-from ._device import make_generators, resolve_device
+from ._base import (
+    TorchModuleMixin,
+    check_callbacks,
+    check_layer_indices,
+    check_layer_sizes,
+    map_in_chunks,
+    optimizer_states_to_cpu,
+    to_tensor,
+)
+from ._device import continued_random_state, make_generators, resolve_device
 from ._engine import LayerLocalEngine, Stage
 from .functional.contrastive import random_translate
 from .nn.scff import BiRNNSCFFLayer, ConvSCFFLayer, DenseSCFFLayer, SCFFNetwork
@@ -110,6 +118,9 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         GPU pickles and transforms on a CPU-only machine.
     verbose : int, default=0
         1 shows a progress bar per layer; 2 also one line per epoch.
+    callbacks : list of skff.callbacks.Callback or None, default=None
+        Hooks called at the start, after every epoch (can stop training) and
+        at the end of training (see :mod:`skff.callbacks`).
 
     Attributes
     ----------
@@ -169,6 +180,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         "random_state": ["random_state"],
         "device": [str, torch.device],
         "verbose": ["verbose"],
+        "callbacks": [None, list],
     }
 
     def __init__(
@@ -195,6 +207,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         random_state=None,
         device="auto",
         verbose=0,
+        callbacks=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.encoder = encoder
@@ -217,6 +230,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.callbacks = callbacks
 
     # -- configuration -------------------------------------------------------------
     def _layer_sizes(self):
@@ -297,12 +311,41 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         -------
         self : object
         """
-        X = validate_data(self, X, dtype=np.float32)
+        return self._fit(X)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """One epoch over ``X``, continuing from the current weights.
+
+        For data streamed in chunks (larger than memory): call it once per
+        chunk, as often as needed. Greedy layer-by-layer training needs
+        passes over all the data, so here every layer learns on every batch
+        (each from the layers below as they are at that moment, detached),
+        with its own learning rate, weight decay and thresholds; there is no
+        learning-rate decay and no early stopping. The AdamW moments carry
+        over from one call to the next.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            At least 2 samples (negative pairs need a partner).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, incremental=True)
+
+    def _fit(self, X, incremental=False):
+        warm = incremental and hasattr(self, "module_")
+        X = validate_data(self, X, dtype=np.float32, reset=not warm)
         if X.shape[0] < 2:
             raise ValueError(
                 f"{type(self).__name__} needs at least 2 samples to form negative pairs, got n_samples={X.shape[0]}."
             )
-        input_shape = self._resolve_input_shape(X.shape[1])
+        input_shape = self.input_shape_ if warm else self._resolve_input_shape(X.shape[1])
         sizes = self._layer_sizes()
         n_layers = len(sizes)
         layers_out = self._layers_out(n_layers)
@@ -311,16 +354,20 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
             raise ValueError(f"max_iter must be non-negative integers, got {self.max_iter!r}.")
 
         device = resolve_device(self.device)
-        rng = check_random_state(self.random_state)
+        if warm:
+            rng = continued_random_state(self.random_state, len(self.history_))
+        else:
+            rng = check_random_state(self.random_state)
         cpu_gen, device_gen = make_generators(rng, device)
         X_val = None
-        if self.early_stopping:
+        early_stopping = self.early_stopping and not incremental
+        if early_stopping:
             X, X_val = train_test_split(X, test_size=self.validation_fraction,
                                         random_state=rng.randint(np.iinfo(np.int32).max))
             if X.shape[0] < 2 or X_val.shape[0] < 2:
                 raise ValueError("early_stopping needs at least 2 training and 2 validation samples.")
 
-        network = self._build_network(input_shape, cpu_gen).to(device)
+        network = (self.module_ if warm else self._build_network(input_shape, cpu_gen)).to(device)
         X_t = to_tensor(X, device)
         n_samples = X_t.shape[0]
 
@@ -335,10 +382,11 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
                 other = torch.randint(1, n_samples, (1,), generator=cpu_gen).to(device)
                 indices = torch.cat([indices, (indices + other) % n_samples])
             shift = int(torch.randint(1, indices.numel(), (1,), generator=cpu_gen))
-            return network.layer_loss(X_t[indices], stage.trainable[0], shift, augment).unsqueeze(0)
+            x = X_t[indices]
+            return torch.stack([network.layer_loss(x, i, shift, augment) for i in stage.trainable])
 
         validation_score = None
-        if self.early_stopping:
+        if early_stopping:
             X_val_t = to_tensor(X_val, device)
 
             def validation_score(stage):
@@ -357,6 +405,14 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
 
         stages = [
             Stage(
+                trainable=list(range(n_layers)),
+                n_layers=n_layers,
+                max_iter=1,
+                learning_rate=settings["learning_rate_init"],
+                weight_decay=settings["weight_decay"],
+            )
+        ] if incremental else [
+            Stage(
                 trainable=[i],
                 n_layers=i + 1,
                 name=f"layer {i + 1}",
@@ -371,17 +427,25 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
             max_iter=int(settings["max_iter"][0]),
             batch_size=self.batch_size,
             learning_rate_init=settings["learning_rate_init"][0],
-            early_stopping=self.early_stopping,
+            early_stopping=early_stopping,
             n_iter_no_change=self.n_iter_no_change,
             tol=self.tol,
             verbose=self.verbose,
             estimator_name=type(self).__name__,
             optimizer="adamw",
         )
-        history = History()
+        history = self.history_ if warm else History()
         network.train()
-        engine.run(network.layers, n_samples, step, stages, generator=cpu_gen, device=device,
-                   history=history, validation_score=validation_score)
+        result = engine.run(
+            network.layers, n_samples, step, stages, generator=cpu_gen, device=device,
+            history=history, validation_score=validation_score, callbacks=check_callbacks(self.callbacks),
+            estimator=self, network=network, incremental=incremental,
+            optimizer_states=getattr(self, "_optimizer_states", None) if warm else None,
+        )
+        if incremental:
+            self._optimizer_states = optimizer_states_to_cpu(result.optimizer_states)
+        elif hasattr(self, "_optimizer_states"):
+            del self._optimizer_states
         self._store_module(network, device)
         self.input_shape_ = input_shape
         self.n_layers_ = n_layers

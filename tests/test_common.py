@@ -21,6 +21,15 @@ ESTIMATORS = [
 
 
 def expected_failed_checks(estimator):
+    if isinstance(estimator, (FFClassifier, PolarFFClassifier)):
+        return {
+            # Mini-batch training draws a fresh wrong label and a fresh batch
+            # position for every copy of a repeated sample, so k copies are
+            # not the same as one sample with weight k (scikit-learn declares
+            # the same failure for its own SGD-trained MLPClassifier).
+            "check_sample_weight_equivalence_on_dense_data": "stochastic mini-batch training: "
+            "k copies of a sample are k draws, not one sample weighted k",
+        }
     return {}
 
 

@@ -123,11 +123,14 @@ def layer_loss(logits, is_positive, sample_weight=None):
     is_positive : Tensor of shape (n_samples,) with 1 for positive and 0 for
         negative samples.
     sample_weight : Tensor of shape (n_samples,) or None
+        Multiplies each sample's loss. Estimators rescale weights to mean 1
+        over the training set, so that a batch's loss stays on the scale of
+        the unweighted one while light batches weigh less.
 
     Returns
     -------
     loss : scalar Tensor
-        The (weighted) mean over samples.
+        The mean over samples of the (weighted) losses.
 
     Examples
     --------
@@ -141,4 +144,4 @@ def layer_loss(logits, is_positive, sample_weight=None):
     per_sample = F.binary_cross_entropy_with_logits(logits, is_positive, reduction="none")
     if sample_weight is None:
         return per_sample.mean()
-    return (per_sample * sample_weight).sum() / sample_weight.sum()
+    return (per_sample * sample_weight).mean()

@@ -1,0 +1,175 @@
+"""Callbacks: hooks into the training loop of every skff estimator.
+
+Pass a list of callbacks as the ``callbacks`` parameter of any estimator.
+The training engine calls, on each of them:
+
+* ``on_train_begin(estimator, network=..., history=...)`` once, before the
+  first epoch of a ``fit`` or ``partial_fit`` call;
+* ``on_epoch_end(estimator, network=..., history=...)`` after every epoch,
+  once the epoch's entry is in ``history`` (``history[-1]`` is a dict with
+  ``epoch``, ``stage``, ``loss``, ``layer_loss``, ``seconds`` and, with
+  early stopping, ``validation_score``). Returning ``True`` stops training
+  (no ``ConvergenceWarning`` is raised then);
+* ``on_train_end(estimator, network=..., history=...)`` once at the end.
+
+``estimator`` is the skff estimator being fitted (its fitted attributes are
+not set yet during training), ``network`` the ``torch.nn.Module`` being
+trained, on the training device, and ``history`` a
+:class:`skorch.history.History`. Subclass :class:`Callback` and override
+the hooks you need; methods take ``**kwargs`` so that hooks may gain
+arguments later.
+
+The names follow skorch's callbacks, but skorch's own callback classes
+expect a ``skorch.NeuralNet`` and do not run here.
+"""
+
+import logging
+import pathlib
+
+import torch
+
+__all__ = ["Callback", "Checkpoint", "EpochLogger"]
+
+
+class Callback:
+    """Base class of skff callbacks: every hook does nothing.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skff import PolarFFClassifier
+    >>> from skff.callbacks import Callback
+    >>> class StopBelow(Callback):
+    ...     "Stop once the training loss falls below a bound."
+    ...     def __init__(self, bound):
+    ...         self.bound = bound
+    ...     def on_epoch_end(self, estimator, *, history, **kwargs):
+    ...         return history[-1]["loss"] < self.bound
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = PolarFFClassifier(hidden_layer_sizes=(64,), max_iter=50, random_state=0,
+    ...                         callbacks=[StopBelow(0.5)]).fit(X / 16, y)
+    >>> clf.n_iter_ < 50 and clf.loss_curve_[-1] < 0.5
+    True
+    """
+
+    def on_train_begin(self, estimator, **kwargs):
+        """Called before the first epoch."""
+
+    def on_epoch_end(self, estimator, **kwargs):
+        """Called after every epoch; return ``True`` to stop training."""
+        return False
+
+    def on_train_end(self, estimator, **kwargs):
+        """Called after the last epoch."""
+
+
+class Checkpoint(Callback):
+    """Save the network's weights during training.
+
+    After every epoch (``monitor=None``) or whenever the monitored history
+    value improves, the network's ``state_dict`` (moved to the CPU) is written
+    to ``path`` with :func:`torch.save`. Load it into a fitted estimator of the
+    same configuration with
+    ``estimator.module_.load_state_dict(torch.load(path))``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        File to write (overwritten at each save).
+    monitor : {"validation_score", "loss"} or None, default="validation_score"
+        History key to watch: higher is better for ``"validation_score"``,
+        lower for ``"loss"``. ``None`` saves after every epoch. An epoch
+        without the key (no early stopping, so no validation score) saves
+        nothing.
+
+    Attributes
+    ----------
+    best_ : float or None
+        Best monitored value seen.
+    saved_epochs_ : list of int
+        Epochs after which the file was written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, torch
+    >>> from sklearn.datasets import load_digits
+    >>> from skff import FFClassifier
+    >>> from skff.callbacks import Checkpoint
+    >>> X, y = load_digits(return_X_y=True)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "best.pt"
+    >>> checkpoint = Checkpoint(path, monitor="loss")
+    >>> clf = FFClassifier(hidden_layer_sizes=(32,), max_iter=3, random_state=0,
+    ...                    callbacks=[checkpoint]).fit(X / 16, y)
+    >>> checkpoint.saved_epochs_ == [1, 2, 3]
+    True
+    >>> _ = clf.module_.load_state_dict(torch.load(path))
+    """
+
+    def __init__(self, path, monitor="validation_score"):
+        self.path = path
+        self.monitor = monitor
+
+    def on_train_begin(self, estimator, **kwargs):
+        if self.monitor not in (None, "validation_score", "loss"):
+            raise ValueError(f"monitor must be 'validation_score', 'loss' or None, got {self.monitor!r}.")
+        self.best_ = None
+        self.saved_epochs_ = []
+
+    def on_epoch_end(self, estimator, *, network, history, **kwargs):
+        entry = history[-1]
+        if self.monitor is not None:
+            if self.monitor not in entry:
+                return False
+            value = entry[self.monitor]
+            better = self.best_ is None or (
+                value > self.best_ if self.monitor == "validation_score" else value < self.best_
+            )
+            if not better:
+                return False
+            self.best_ = value
+        state = {k: v.detach().to("cpu", copy=True) for k, v in network.state_dict().items()}
+        torch.save(state, pathlib.Path(self.path))
+        self.saved_epochs_.append(entry["epoch"])
+        return False
+
+
+class EpochLogger(Callback):
+    """Log every epoch's history entry with :mod:`logging`.
+
+    Parameters
+    ----------
+    logger : logging.Logger or None, default=None
+        ``None`` uses the ``"skff"`` logger.
+    level : int, default=logging.INFO
+
+    Examples
+    --------
+    >>> import logging
+    >>> from sklearn.datasets import load_iris
+    >>> from skff import FFClassifier
+    >>> from skff.callbacks import EpochLogger
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = FFClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0,
+    ...                    callbacks=[EpochLogger()]).fit(X, y)
+    """
+
+    def __init__(self, logger=None, level=logging.INFO):
+        self.logger = logger
+        self.level = level
+
+    def on_epoch_end(self, estimator, *, history, **kwargs):
+        logger = self.logger or logging.getLogger("skff")
+        entry = history[-1]
+        fields = "  ".join(
+            f"{key}={_format(value)}" for key, value in entry.items() if key not in ("batches",)
+        )
+        logger.log(self.level, "%s %s", type(estimator).__name__, fields)
+        return False
+
+
+def _format(value):
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_format(v) for v in value) + "]"
+    return str(value)

@@ -1,0 +1,121 @@
+"""The ``callbacks`` parameter and :mod:`skff.callbacks`."""
+
+import logging
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+
+from skff import ActivationLearningAnomalyDetector, FFClassifier, PolarFFClassifier, SCFFTransformer
+from skff.callbacks import Callback, Checkpoint, EpochLogger
+
+
+class Recorder(Callback):
+    def __init__(self, stop_at=None):
+        self.stop_at = stop_at
+
+    def on_train_begin(self, estimator, *, network, history, **kwargs):
+        self.events = [("begin", type(estimator).__name__, isinstance(network, torch.nn.Module))]
+
+    def on_epoch_end(self, estimator, *, network, history, **kwargs):
+        self.events.append(("epoch", history[-1]["epoch"], history[-1]["loss"]))
+        return self.stop_at is not None and history[-1]["epoch"] >= self.stop_at
+
+    def on_train_end(self, estimator, *, history, **kwargs):
+        self.events.append(("end", len(history)))
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+ESTIMATORS = [
+    lambda cb: FFClassifier(hidden_layer_sizes=(16,), max_iter=4, random_state=0, callbacks=cb),
+    lambda cb: PolarFFClassifier(hidden_layer_sizes=(16,), max_iter=4, random_state=0, callbacks=cb),
+    lambda cb: SCFFTransformer(hidden_layer_sizes=(16, 8), max_iter=2, random_state=0, callbacks=cb),
+    lambda cb: ActivationLearningAnomalyDetector(max_iter=4, random_state=0, callbacks=cb),
+]
+
+
+@pytest.mark.parametrize("make", ESTIMATORS)
+def test_hooks_are_called_in_order_with_the_history(make, digits):
+    X, y = digits
+    recorder = Recorder()
+    estimator = make([recorder])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(X, y)
+    assert recorder.events[0] == ("begin", type(estimator).__name__, True)
+    epochs = [e for e in recorder.events if e[0] == "epoch"]
+    assert [e[1] for e in epochs] == list(range(1, estimator.n_iter_ + 1))
+    assert [e[2] for e in epochs] == [entry["loss"] for entry in estimator.history_]
+    assert recorder.events[-1] == ("end", estimator.n_iter_)
+
+
+@pytest.mark.parametrize("make", ESTIMATORS)
+def test_callback_can_stop_training_without_convergence_warning(make, digits):
+    X, y = digits
+    estimator = make([Recorder(stop_at=2)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        estimator.fit(X, y)
+    assert estimator.n_iter_ == 2
+
+
+def test_callbacks_survive_clone_and_partial_fit(digits):
+    X, y = digits
+    recorder = Recorder()
+    clf = PolarFFClassifier(hidden_layer_sizes=(16,), random_state=0, callbacks=[recorder])
+    copy = clone(clf)
+    assert copy.callbacks[0] is not recorder and isinstance(copy.callbacks[0], Recorder)
+    clf.partial_fit(X, y, classes=np.arange(10))
+    assert [e[0] for e in recorder.events] == ["begin", "epoch", "end"]
+
+
+def test_checkpoint_keeps_the_best_validation_weights(digits, tmp_path):
+    X, y = digits
+    path = tmp_path / "best.pt"
+    checkpoint = Checkpoint(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = FFClassifier(hidden_layer_sizes=(32,), max_iter=6, early_stopping=True, n_iter_no_change=6,
+                           random_state=0, callbacks=[checkpoint]).fit(X, y)
+    scores = clf.validation_scores_
+    # Saved exactly at the epochs that set a new best.
+    expected = [i + 1 for i, s in enumerate(scores) if s > max(scores[:i], default=-1)]
+    assert checkpoint.saved_epochs_ == expected
+    assert checkpoint.best_ == max(scores)
+    # Early stopping restored the best weights too: the checkpoint holds them.
+    saved = torch.load(path)
+    for key, value in clf.module_.state_dict().items():
+        torch.testing.assert_close(saved[key], value)
+
+
+def test_checkpoint_every_epoch_and_bad_monitor(digits, tmp_path):
+    X, y = digits
+    every = Checkpoint(tmp_path / "last.pt", monitor=None)
+    SCFFTransformer(hidden_layer_sizes=(8,), max_iter=3, random_state=0, callbacks=[every]).fit(X)
+    assert every.saved_epochs_ == [1, 2, 3]
+    with pytest.raises(ValueError, match="monitor"):
+        SCFFTransformer(hidden_layer_sizes=(8,), max_iter=1, callbacks=[Checkpoint(tmp_path / "x", "accuracy")]).fit(X)
+
+
+def test_epoch_logger_logs_every_epoch(digits, caplog):
+    X, y = digits
+    with caplog.at_level(logging.INFO, logger="skff"):
+        FFClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0, callbacks=[EpochLogger()]).fit(X, y)
+    lines = [r.getMessage() for r in caplog.records if r.name == "skff"]
+    assert len(lines) == 3
+    assert lines[0].startswith("FFClassifier epoch=1") and "loss=" in lines[0]
+
+
+def test_object_without_hooks_is_rejected(digits):
+    X, y = digits
+    with pytest.raises(ValueError, match="lacks on_train_begin"):
+        FFClassifier(max_iter=1, callbacks=[object()]).fit(X, y)
