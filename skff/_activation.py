@@ -121,7 +121,7 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         ``weight_norm`` (``||W_l||_F^2`` per layer) and ``seconds``.
     loss_curve_ : list of float
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` has string feature names.
     device_ : str
         The device the model was trained on.

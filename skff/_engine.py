@@ -27,7 +27,29 @@ from tqdm.auto import tqdm
 
 
 class TrainingDivergedError(FloatingPointError):
-    """Training produced a NaN or infinite loss."""
+    """Training produced a NaN or infinite loss.
+
+    Raised by ``fit`` at the end of the epoch in which a layer's mean loss
+    became NaN or infinite; the message names the estimator, the layer and
+    the epoch, and suggests a lower ``learning_rate_init`` or scaled
+    features. :class:`~skff.ActivationLearningAnomalyDetector` also raises
+    it when its trained network gives non-finite scores. A subclass of
+    :class:`FloatingPointError`.
+
+    Examples
+    --------
+    Features around ``1e25`` are finite in float32, but their squares are
+    not:
+
+    >>> import numpy as np
+    >>> from skff import FFClassifier, TrainingDivergedError
+    >>> X = np.random.RandomState(0).uniform(1e25, 1e26, size=(60, 4))
+    >>> try:
+    ...     FFClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X, np.arange(60) % 2)
+    ... except TrainingDivergedError as exc:
+    ...     print(exc)  # doctest: +ELLIPSIS
+    FFClassifier: training diverged: the loss of layer 1 became nan at epoch 1. ...
+    """
 
 
 @dataclass

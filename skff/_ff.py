@@ -554,7 +554,7 @@ _ATTRIBUTES_DOC = """
     ----------
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` has string feature names.
     module_ : skff.nn.ForwardForwardNetwork
         The trained network (on the CPU).

@@ -1,7 +1,8 @@
 """Diagnostics used by the Forward-Forward papers.
 
 All functions take NumPy arrays (or anything :func:`numpy.asarray` accepts,
-torch tensors included) and return floats or NumPy arrays.
+CPU torch tensors without gradients included: call ``.detach().cpu()``
+first otherwise) and return floats or NumPy arrays.
 """
 
 from collections import namedtuple
@@ -52,6 +53,26 @@ def hoyer_sparsity(x, axis=-1):
 
 
 NeuralUsage = namedtuple("NeuralUsage", ["sparsity", "active_fraction"])
+NeuralUsage.__doc__ = """What :func:`neural_usage` returns: a named tuple of two floats.
+
+Attributes
+----------
+sparsity : float
+    Hoyer sparsity of the per-unit summed ``|activity|``: 0 when all units
+    carry the same share, 1 when a single unit carries everything.
+active_fraction : float
+    Share of units whose summed ``|activity|`` exceeds the threshold share
+    of the busiest unit's.
+
+Examples
+--------
+>>> from skff.metrics import NeuralUsage
+>>> usage = NeuralUsage(sparsity=0.25, active_fraction=0.5)
+>>> usage.active_fraction
+0.5
+"""
+NeuralUsage.sparsity.__doc__ = "Hoyer sparsity of the per-unit summed ``|activity|``."
+NeuralUsage.active_fraction.__doc__ = "Share of active units."
 
 
 def neural_usage(activations, threshold=0.01):
@@ -70,6 +91,16 @@ def neural_usage(activations, threshold=0.01):
         ``sparsity``: Hoyer sparsity of the per-unit summed ``|activity|``
         (0 = all units used equally, 1 = a single unit does everything);
         ``active_fraction``: share of active units.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skff.metrics import neural_usage
+    >>> neural_usage(np.array([[1.0, 0.0, 0.0], [2.0, 0.0, 0.0]]))   # one unit does all
+    NeuralUsage(sparsity=1.0, active_fraction=0.3333333333333333)
+    >>> usage = neural_usage(np.ones((4, 3)))                     # all units alike
+    >>> abs(usage.sparsity) < 1e-9, usage.active_fraction
+    (True, 1.0)
     """
     a = _as_2d(activations, "activations")
     per_unit = np.abs(a).sum(axis=0)
@@ -95,6 +126,17 @@ def separability_index(positive, negative, n_neighbors=5):
     Returns
     -------
     index : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skff.metrics import separability_index
+    >>> rng = np.random.RandomState(0)
+    >>> positive = rng.normal(size=(50, 4))
+    >>> separability_index(positive, rng.normal(size=(50, 4)) + 5)   # far apart
+    1.0
+    >>> round(separability_index(positive, rng.normal(size=(50, 4))), 1)   # mixed
+    0.5
     """
     pos = _as_2d(positive, "positive")
     neg = _as_2d(negative, "negative")
@@ -127,6 +169,14 @@ def convergence_area(accuracies, tol=0.005):
     Returns
     -------
     area : float
+
+    Examples
+    --------
+    >>> from skff.metrics import convergence_area
+    >>> convergence_area([0.5, 0.8, 0.9, 0.9])   # (0.4 + 0.1 + 0) / 4
+    0.125
+    >>> convergence_area([0.9, 0.9, 0.9, 0.9])   # at its best from the start
+    0.0
     """
     acc = np.asarray(accuracies, dtype=np.float64)
     if acc.ndim != 1 or acc.size == 0:

@@ -19,11 +19,23 @@ def standardize(x, start_dim=1, eps=1e-5):
     Parameters
     ----------
     x : Tensor of shape (n_samples, ...)
-    start_dim : int
+    start_dim : int, default=1
         First dimension that belongs to a sample's features (``1``: the whole
         sample; ``-1``: each time step of a sequence separately).
-    eps : float
+    eps : float, default=1e-5
         Keeps constant samples finite (they map to zeros).
+
+    Returns
+    -------
+    standardized : Tensor shaped like ``x``
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skff.functional import standardize
+    >>> standardize(torch.tensor([[1.0, 2.0, 3.0, 4.0], [5.0, 5.0, 5.0, 5.0]]))
+    tensor([[-1.3416, -0.4472,  0.4472,  1.3416],
+            [ 0.0000,  0.0000,  0.0000,  0.0000]])
     """
     dims = tuple(range(start_dim % x.dim(), x.dim()))
     mean = x.mean(dim=dims, keepdim=True)
@@ -36,6 +48,24 @@ def triangle(z, dim=1):
 
     Used for what a SCFF layer passes on and for the features it returns;
     it does not enter the loss (which uses plain ReLU).
+
+    Parameters
+    ----------
+    z : Tensor
+        Pre-activations.
+    dim : int, default=1
+        The units (channels for convolutional maps).
+
+    Returns
+    -------
+    activity : Tensor shaped like ``z``
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skff.functional import triangle
+    >>> triangle(torch.tensor([[1.0, 2.0, 3.0, 6.0]]))   # mean 3
+    tensor([[0., 0., 0., 3.]])
     """
     return torch.relu(z - z.mean(dim=dim, keepdim=True))
 
@@ -57,8 +87,21 @@ def contrastive_pairs(u, shift, partner=None):
 
     Returns
     -------
-    positive, negative : Tensors shaped like ``u``: ``u_i + partner_i``
-        (``2 u_i``) and ``u_i + partner_(i + shift)``.
+    positive : Tensor shaped like ``u``
+        ``u_i + partner_i`` (``2 u_i`` without a partner).
+    negative : Tensor shaped like ``u``
+        ``u_i + partner_(i + shift)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skff.functional import contrastive_pairs
+    >>> u = torch.tensor([[1.0], [2.0], [3.0]])
+    >>> positive, negative = contrastive_pairs(u, shift=1)
+    >>> positive.ravel()
+    tensor([2., 4., 6.])
+    >>> negative.ravel()                 # 1 + 2, 2 + 3, 3 + 1
+    tensor([3., 5., 4.])
     """
     if partner is None:
         return 2.0 * u, u + torch.roll(u, shifts=-shift, dims=0)
@@ -72,6 +115,25 @@ def mean_square_goodness(y, dim=1):
     ``(n, channels, H, W)`` with ``dim=1`` gives one value per position
     ``(n, H, W)``; recurrent activity ``(n, T, units)`` with ``dim=-1`` gives
     one value per time step ``(n, T)``.
+
+    Parameters
+    ----------
+    y : Tensor
+        Activity (ReLU of the pre-activations in SCFF's loss).
+    dim : int, default=1
+        The units.
+
+    Returns
+    -------
+    g : Tensor
+        ``y`` without dimension ``dim``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skff.functional import mean_square_goodness
+    >>> mean_square_goodness(torch.tensor([[1.0, -1.0, 2.0, 0.0]]))   # (1 + 1 + 4) / 4
+    tensor([1.5000])
     """
     return (y * y).mean(dim=dim)
 
@@ -87,12 +149,24 @@ def contrastive_loss(g_pos, g_neg, threshold_pos, threshold_neg, penalty=0.0):
 
     Parameters
     ----------
-    g_pos, g_neg : Tensor of shape (n_samples,) or (n_samples, *positions)
-    threshold_pos, threshold_neg, penalty : float
+    g_pos, g_neg : Tensor of shape (n_samples,) or (n_samples, ...)
+        Goodness of the positive and of the negative pairs, per sample and
+        position.
+    threshold_pos, threshold_neg : float
+    penalty : float, default=0.0
 
     Returns
     -------
     loss : scalar Tensor
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skff.functional import contrastive_loss
+    >>> good = contrastive_loss(torch.tensor([10.0]), torch.tensor([0.0]), 4.0, 6.0)
+    >>> bad = contrastive_loss(torch.tensor([0.0]), torch.tensor([10.0]), 4.0, 6.0)
+    >>> round(float(good), 4), round(float(bad), 4)
+    (0.005, 8.0363)
     """
     loss = F.softplus(threshold_pos - g_pos).mean() + F.softplus(g_neg - threshold_neg).mean()
     if penalty:

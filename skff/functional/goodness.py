@@ -17,7 +17,16 @@ def top_k_mask(h, k):
 
     Returns
     -------
-    mask : Tensor of the dtype of ``h``, 1 for winners and 0 elsewhere.
+    mask : Tensor shaped and typed like ``h``
+        1 for winners and 0 elsewhere. Magnitudes count, so a strongly
+        negative unit can win.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skff.functional import top_k_mask
+    >>> top_k_mask(torch.tensor([[0.5, -3.0, 1.0, 2.0]]), k=2)
+    tensor([[0., 1., 0., 1.]])
     """
     if k >= h.shape[-1]:
         return torch.ones_like(h)
@@ -44,6 +53,24 @@ def goodness(h, norm="l2_squared", aggregation="sum", top_k=None):
     Returns
     -------
     g : Tensor of shape (n_samples,)
+
+    See Also
+    --------
+    relu_group_goodness : ReLU and goodness of unit groups, fused.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skff.functional import goodness
+    >>> h = torch.tensor([[1.0, -2.0, 2.0, 4.0]])
+    >>> goodness(h)                              # 1 + 4 + 4 + 16
+    tensor([25.])
+    >>> goodness(h, norm="l2")
+    tensor([5.])
+    >>> goodness(h, norm="l1", aggregation="mean")   # (1 + 2 + 2 + 4) / 4
+    tensor([2.2500])
+    >>> goodness(h, top_k=1)                     # only the largest unit counts
+    tensor([16.])
     """
     if top_k is not None:
         h = h * top_k_mask(h, top_k)
@@ -100,10 +127,32 @@ def relu_group_goodness(z, n_groups, norm="l2_squared", aggregation="sum"):
     (``norm`` ``"l2"`` or ``"l2_squared"``, no ``top_k``), with a cheaper
     backward pass.
 
+    Parameters
+    ----------
+    z : Tensor of shape (n_samples, n_units)
+        Pre-activations.
+    n_groups : int
+        Number of equal, consecutive column groups (2 for a Polar-FFA layer:
+        positive units first, then negative units); must divide ``n_units``.
+    norm : {"l2", "l2_squared"}, default="l2_squared"
+    aggregation : {"sum", "mean"}, default="sum"
+
     Returns
     -------
-    h : Tensor shaped like ``z`` (no gradient path)
+    h : Tensor shaped like ``z``
+        ``relu(z)``, without a gradient path.
     g : Tensor of shape (n_samples, n_groups)
+        Goodness of each group; gradients flow from it to ``z``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skff.functional import relu_group_goodness
+    >>> h, g = relu_group_goodness(torch.tensor([[3.0, -1.0, 0.0, 4.0]]), n_groups=2)
+    >>> h
+    tensor([[3., 0., 0., 4.]])
+    >>> g
+    tensor([[ 9., 16.]])
     """
     if norm not in ("l2", "l2_squared"):
         raise ValueError(f"the fused goodness supports 'l2' and 'l2_squared', not {norm!r}.")

@@ -17,7 +17,26 @@ import torch
 
 
 def unit_length(x, eps=1e-12):
-    """Scale every row of ``x`` to unit Euclidean length (all-zero rows stay zero)."""
+    """Scale every row of ``x`` to unit Euclidean length (all-zero rows stay zero).
+
+    Parameters
+    ----------
+    x : Tensor of shape (n_samples, n_features)
+    eps : float, default=1e-12
+        Floor of the norm.
+
+    Returns
+    -------
+    scaled : Tensor shaped like ``x``
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skff.functional import unit_length
+    >>> unit_length(torch.tensor([[3.0, 4.0], [0.0, 0.0]]))
+    tensor([[0.6000, 0.8000],
+            [0.0000, 0.0000]])
+    """
     return x / torch.linalg.vector_norm(x, dim=-1, keepdim=True).clamp_min(eps)
 
 
@@ -40,6 +59,22 @@ def competitive_update(x, y, weight):
     residual : Tensor of shape (n_samples, n_inputs)
         ``x - y W^T``, the reconstruction error of each sample (Property 1),
         returned because the update computes it anyway.
+
+    Examples
+    --------
+    Repeated updates on unit-length inputs make the columns of ``W``
+    orthonormal, so ``||W||_F^2`` tends to the number of units (Property 3):
+
+    >>> import torch
+    >>> from skff.functional import competitive_update, unit_length
+    >>> g = torch.Generator().manual_seed(0)
+    >>> x = unit_length(torch.randn(256, 5, generator=g))
+    >>> w = 0.1 * torch.randn(5, 2, generator=g)
+    >>> for _ in range(500):
+    ...     delta, residual = competitive_update(x, x @ w, w)
+    ...     w += 0.5 * delta
+    >>> round(float((w ** 2).sum()), 2)
+    2.0
     """
     residual = x - y @ weight.T
     return residual.T @ y / x.shape[0], residual
@@ -57,8 +92,21 @@ def std_abs(y, mean, std, eps=1e-6):
     y : Tensor of shape (n_samples, n_units)
     mean, std : Tensor of shape (n_units,)
         Mean and standard deviation of ``|y|`` over the training data.
-    eps : float
+    eps : float, default=1e-6
         Keeps the divisions finite.
+
+    Returns
+    -------
+    transmitted : Tensor of shape (n_samples, n_units)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skff.functional import std_abs
+    >>> y = torch.tensor([[3.0, -4.0], [1.0, 0.0], [0.0, 2.0]])
+    >>> out = std_abs(y, y.abs().mean(dim=0), y.abs().std(dim=0))
+    >>> out.norm(dim=1)                  # the lengths of the rows of y
+    tensor([5.0000, 1.0000, 2.0000])
     """
     z = (y.abs() - mean) / (std + eps)
     scale = torch.linalg.vector_norm(y, dim=-1, keepdim=True) / torch.linalg.vector_norm(
@@ -68,5 +116,21 @@ def std_abs(y, mean, std, eps=1e-6):
 
 
 def abs_transmit(y):
-    """The ``abs`` transmission: ``|y|`` (magnitude preserving)."""
+    """The ``abs`` transmission: ``|y|`` (magnitude preserving).
+
+    Parameters
+    ----------
+    y : Tensor
+
+    Returns
+    -------
+    transmitted : Tensor shaped like ``y``
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skff.functional import abs_transmit
+    >>> abs_transmit(torch.tensor([[-1.5, 2.0]]))
+    tensor([[1.5000, 2.0000]])
+    """
     return y.abs()

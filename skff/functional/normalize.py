@@ -22,11 +22,25 @@ def rms_normalize(h, groups=None, eps=1e-5):
     Parameters
     ----------
     h : Tensor of shape (n_samples, n_units)
-    groups : None or int
+    groups : None or int, default=None
         ``None`` normalises whole rows; an int ``n_pos`` normalises columns
         ``[:n_pos]`` and ``[n_pos:]`` separately.
-    eps : float
+    eps : float, default=1e-5
         Added to the RMS so that all-zero rows stay zero.
+
+    Returns
+    -------
+    normalized : Tensor shaped like ``h``
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skff.functional import rms_normalize
+    >>> h = torch.tensor([[3.0, 4.0, 0.0, 0.0]])
+    >>> rms_normalize(h)                 # RMS of the row: 2.5
+    tensor([[1.2000, 1.6000, 0.0000, 0.0000]])
+    >>> rms_normalize(h, groups=2)       # each half on its own; the silent half stays 0
+    tensor([[0.8485, 1.1314, 0.0000, 0.0000]])
     """
     if groups is None or groups <= 0 or groups >= h.shape[-1]:
         return h / (_rms(h) + eps)

@@ -1,0 +1,330 @@
+"""Sphinx extension: the benchmark tables, written from ``benchmarks/results/*.json``.
+
+At the start of every build, :func:`write_tables` reads the JSON files that
+the scripts in ``benchmarks/`` wrote and renders them as Markdown tables in
+``docs/generated/benchmark_tables.md``, which ``docs/benchmarks.md``
+includes. The numbers on the site are therefore the ones the code measured.
+
+Every kind of result is optional: a missing file or a file of another shape
+is noted on the page instead of failing the build. The recognised files are
+
+* ``bench_mnist.py``: a dict with ``estimator``, ``dataset`` and
+  ``test_accuracy_of_selected_model``;
+* ``bench_speed.py``: ``speed.json``;
+* ``bench_scff.py``: ``scff_*.json``, a list of runs with ``encoder`` and
+  ``test_accuracy``;
+* ``bench_adbench.py``: ``adbench*.json`` (``{"args", "results"}``) and
+  ``adbench_scale*.json`` (a list of rows).
+
+Run ``python docs/_ext/skff_benchmarks.py`` to print the tables without Sphinx.
+"""
+
+import json
+import math
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "benchmarks" / "results"
+OUTPUT = ROOT / "docs" / "generated" / "benchmark_tables.md"
+
+# Published accuracies (%) and the project's targets for the same setting.
+CLASSIFIER_REFERENCES = {
+    ("PolarFFClassifier", "mnist"): ("98.26 ± 0.06 (Polar-FFA paper)", 98.3),
+    ("PolarFFClassifier", "fashion_mnist"): ("88.77 ± 0.13 (Polar-FFA paper)", 88.5),
+    ("FFClassifier", "mnist"): ("97.32 ± 0.11 (Polar-FFA code, FFA mode, 2×1000)", 97.3),
+}
+SCFF_PAPER = 98.7
+SCFF_TARGET = 98.5
+DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+
+
+def _load_results(results_dir):
+    """``{file name: parsed JSON}`` of every readable JSON file, sorted by name."""
+    loaded, unreadable = {}, []
+    if not results_dir.is_dir():
+        return loaded, unreadable
+    for path in sorted(results_dir.glob("*.json")):
+        try:
+            loaded[path.name] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            unreadable.append(path.name)
+    return loaded, unreadable
+
+
+def _pct(value, digits=2):
+    return "–" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def _num(value, fmt="{:,.0f}"):
+    return "–" if value is None else fmt.format(value)
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _is_classifier_run(data):
+    return isinstance(data, dict) and {"estimator", "dataset", "test_accuracy_of_selected_model"} <= data.keys()
+
+
+def _is_scff_run_list(data):
+    return isinstance(data, list) and data and all(
+        isinstance(run, dict) and {"encoder", "test_accuracy"} <= run.keys() for run in data
+    )
+
+
+def _start(title, found, missing):
+    """A section's heading, followed by a note when its results (``found``) are missing."""
+    out = [f"## {title}\n"]
+    if not found:
+        out.append(f"No {missing} in `benchmarks/results/`.\n")
+    return out
+
+
+def classifier_section(results):
+    runs = {name: data for name, data in results.items() if _is_classifier_run(data)}
+    out = _start("Classifiers on MNIST and Fashion-MNIST", runs, "`bench_mnist.py` results")
+    if not runs:
+        return out
+    out.append(
+        "`bench_mnist.py`: the estimator's own early-stopping split (10% of the training images) "
+        "selects the epoch; the test accuracy is that of the selected model, measured once. "
+        "The papers report the best epoch on the test set (mean ± standard deviation over seeds), "
+        "which is optimistic. *target*: the accuracy this project set out to reach.\n"
+    )
+    accuracy, training = [], []
+    for name, run in runs.items():
+        params = run.get("params", {})
+        curve = run.get("validation_curve") or []
+        reference, target = CLASSIFIER_REFERENCES.get((run["estimator"], run["dataset"]), ("–", None))
+        test = run["test_accuracy_of_selected_model"]
+        met = "–" if target is None else ("yes" if 100 * test >= target - 1e-9 else "no")
+        per_layer = run.get("test_accuracy_per_layer") or {}
+        label = f"{run['estimator']}, {DATASET_NAMES.get(run['dataset'], run['dataset'])}"
+        device = "GPU" if str(run.get("device", "cpu")).startswith("cuda") else "CPU"
+        accuracy.append([label, device, len(curve) or "–", f"**{_pct(test)}**", reference,
+                         "–" if target is None else f"{target}%", met])
+        training.append([
+            f"`{name}`",
+            "-".join(str(s) for s in params.get("hidden_layer_sizes", [])) or "–",
+            f"{run.get('best_epoch', '–')} / {len(curve) or '–'}",
+            _pct(run.get("best_validation_accuracy")),
+            " / ".join(_pct(per_layer[k]) for k in sorted(per_layer)) or "–",
+            run.get("first_epoch_validation_reaches_0.98") or "–",
+            _num(run.get("fit_seconds")) + " s" if run.get("fit_seconds") is not None else "–",
+        ])
+    out.append(_table(["run", "device", "epochs", "test acc", "paper", "target", "target met"], accuracy))
+    out.append("\nThe same runs in more detail (*layers alone*: the test accuracy of each layer's score on "
+               "its own, layer 1 first):\n")
+    out.append(_table(["file", "layers", "best val epoch", "val acc", "layers alone",
+                       "first epoch ≥ 98% val", "fit"], training))
+    return out
+
+
+def speed_section(results):
+    speed = results.get("speed.json")
+    found = isinstance(speed, dict) and "train_speedup" in speed
+    out = _start("Speed against a straightforward Forward-Forward loop", found,
+                 "`bench_speed.py` result (`speed.json`)")
+    if not found:
+        return out
+    out.append(
+        f"`bench_speed.py`, shape {speed.get('shape', '?')}, {speed.get('samples', '?')} samples, "
+        f"{speed.get('threads', '?')} threads. Both contenders train the same network with the same "
+        "Adam construction; ratios are taken within each round of back-to-back timings and the "
+        "median over rounds is reported. Below the table, skff's achieved training FLOP rate is "
+        "compared with torch's matmul throughput on the same shapes, measured in the same run.\n"
+    )
+
+    def rounds(key):
+        values = speed.get(key) or []
+        return " ".join(f"{v:.2f}" for v in values) or "–"
+
+    rows = [
+        ["training", _num(speed.get("baseline_train_samples_per_s")),
+         _num(speed.get("skff_train_samples_per_s")), f"**{speed['train_speedup']:.2f}×**",
+         rounds("train_speedup_rounds")],
+        ["prediction", _num(speed.get("baseline_predict_samples_per_s")),
+         _num(speed.get("skff_predict_samples_per_s")),
+         f"**{speed['predict_speedup']:.2f}×**" if "predict_speedup" in speed else "–",
+         rounds("predict_speedup_rounds")],
+    ]
+    out.append(_table(["", "loop samples/s", "skff samples/s", "ratio", "ratio per round"], rows))
+    if "train_fraction_of_gemm" in speed:
+        out.append(
+            f"\nTraining FLOP rate: {_num(speed.get('skff_train_flops_per_s', 0) / 1e9, '{:.1f}')} GFLOP/s, "
+            f"**{_pct(speed['train_fraction_of_gemm'], 0)}** of the matmul rate "
+            f"({_num(speed.get('gemm_flops_per_s', 0) / 1e9, '{:.1f}')} GFLOP/s; per round: "
+            f"{' '.join(_pct(v, 0) for v in speed.get('train_fraction_of_gemm_rounds') or []) or '–'}).\n"
+        )
+    return out
+
+
+def _scff_options(run):
+    params = run.get("params", {})
+    options = []
+    if params.get("augment_shift"):
+        options.append(f"shifted views ±{params['augment_shift']} px")
+    if params.get("pairing", "streams") != "streams":
+        options.append(f"pairing={params['pairing']}")
+    if run.get("probe_feature_scaling"):
+        options.append("probe features standardised per feature")
+    if run.get("refit_on_all_training_images"):
+        options.append("refit on all 60k")
+    return ", ".join(options) or "–"
+
+
+def scff_section(results):
+    files = {name: data for name, data in results.items() if _is_scff_run_list(data)}
+    out = _start("SCFFTransformer: linear probe on MNIST", files, "`bench_scff.py` results")
+    if not files:
+        return out
+    out.append(
+        "`bench_scff.py`: the encoder learns without labels; a linear probe (dropout and a softmax "
+        "layer) is trained on its standardised features and the probe epoch with the best "
+        "validation accuracy is kept. Unless a row says *refit*, the encoder is fitted on 50,000 "
+        "training images and the probe validated on the other 10,000 (the conv and birnn runs "
+        "named `10k` use 10,000 training images); *refit* is the paper's protocol (settings chosen "
+        "on validation, then encoder and probe refitted on all 60,000). *untrained*: the same "
+        "encoder with its random initial weights. Files named `*gpu*` ran on one NVIDIA H100, the "
+        "others on 2 CPU cores. "
+        f"The SCFF paper reports {SCFF_PAPER}% for the "
+        f"dense 784-2000-2000 encoder; this project's target is {SCFF_TARGET}%. Times of runs that "
+        "shared the machine with other jobs are not comparable.\n"
+    )
+    accuracy, speed = [], []
+    for name, runs in files.items():
+        for run in runs:
+            params = run.get("params", {})
+            sizes = params.get("hidden_layer_sizes")
+            layers = "-".join(str(s) for s in sizes) if sizes else "default"
+            options = _scff_options(run)
+            weights = "untrained" if run.get("untrained") else "trained"
+            accuracy.append([
+                f"`{name}`", run["encoder"], layers, weights, options,
+                # After a refit the validation images are part of the training set.
+                "– (refit)" if run.get("refit_on_all_training_images") else _pct(run.get("validation_accuracy")),
+                f"**{_pct(run['test_accuracy'])}**",
+            ])
+            if not run.get("untrained"):
+                speed.append([
+                    f"`{name}`", options, run.get("epochs", "–"),
+                    _num(run.get("fit_seconds")) + " s" if run.get("fit_seconds") is not None else "–",
+                    _num(run.get("train_samples_per_s")), _num(run.get("transform_features_per_s")),
+                ])
+    out.append(_table(["file", "encoder", "layers", "weights", "options", "val acc", "test acc"], accuracy))
+    if speed:
+        out.append("\nTraining time of the trained encoders (epochs summed over layers):\n")
+        out.append(_table(["file", "options", "epochs", "fit", "training samples/s", "transform samples/s"],
+                          speed))
+    return out
+
+
+def adbench_section(results):
+    out = ["## ActivationLearningAnomalyDetector on ADBench\n"]
+    merged, methods, seeds = {}, [], None
+    for name, data in results.items():
+        if name.startswith("adbench") and isinstance(data, dict) and "results" in data:
+            args = data.get("args", {})
+            seeds = args.get("seeds", seeds)
+            for method in args.get("methods", []):
+                if method not in methods:
+                    methods.append(method)
+            for dataset, cells in data["results"].items():
+                merged.setdefault(dataset, {}).update(cells)
+    scale_rows = [
+        row for name, data in results.items()
+        if name.startswith("adbench_scale") and isinstance(data, list)
+        for row in data if isinstance(row, dict)
+    ]
+    if not merged and not scale_rows:
+        return out + [
+            "No `bench_adbench.py` results (`adbench*.json`) in `benchmarks/results/`; the last "
+            "recorded run is described in `benchmarks/README.md`.\n"
+        ]
+    if merged:
+        out.append(
+            f"`bench_adbench.py`: 70/30 stratified splits, seeds {', '.join(map(str, seeds or []))}; every detector is fitted on "
+            "the unlabelled training part and scores the test part. Mean over seeds per data set, "
+            "then over data sets (`*`: fitted on a subsample of the training part).\n"
+        )
+        for metric, title in (("auc_roc", "AUC-ROC"), ("auc_pr", "AUC-PR")):
+            means = {m: [] for m in methods}
+            rows = []
+            for dataset, cells in merged.items():
+                row = [dataset]
+                for method in methods:
+                    runs = [r for r in cells.get(method, []) if metric in r]
+                    if not runs:
+                        row.append("–")
+                        continue
+                    value = sum(r[metric] for r in runs) / len(runs)
+                    means[method].append(value)
+                    row.append(f"{value:.3f}" + ("*" if any(r.get("subsampled") for r in runs) else ""))
+                rows.append(row)
+            mean_row = ["**mean**"] + [
+                f"**{sum(v) / len(v):.3f}**" if v else "–" for v in (means[m] for m in methods)
+            ]
+            out.append(f"### {title}\n")
+            out.append(_table(["data set"] + methods, [mean_row] + rows))
+        if "iforest" in methods:
+            rows = []
+            for kind in ("fit_seconds", "score_seconds"):
+                row = [kind.replace("_seconds", "")]
+                for method in methods:
+                    ratios = [
+                        run[kind] / base[kind]
+                        for cells in merged.values()
+                        for run, base in zip(cells.get(method, []), cells.get("iforest", []))
+                        if run.get(kind) and base.get(kind)
+                    ]
+                    row.append(f"{math.exp(sum(map(math.log, ratios)) / len(ratios)):.2f}" if ratios else "–")
+                rows.append(row)
+            out.append("### Time relative to IsolationForest (geometric mean of per-run ratios)\n")
+            out.append(_table(["time"] + methods, rows))
+    if scale_rows:
+        out.append("### Full-size data sets (`--scale`)\n")
+        rows = [[
+            r.get("dataset", "–"), r.get("method", "–"), _num(r.get("n_train")),
+            _num(r.get("fit_seconds"), "{:.1f}") + " s", _num(r.get("score_seconds"), "{:.2f}") + " s",
+            _num(r.get("peak_rss_mib")) + " MiB", _num(r.get("auc_roc"), "{:.3f}"),
+        ] for r in scale_rows]
+        out.append(_table(["data set", "method", "training rows", "fit", "score", "peak RSS", "AUC-ROC"], rows))
+    return out
+
+
+def render(results_dir=RESULTS):
+    """The Markdown of all benchmark tables."""
+    results, unreadable = _load_results(results_dir)
+    parts = []
+    for section in (classifier_section, speed_section, scff_section, adbench_section):
+        parts += section(results)
+    shown = {
+        name for name, data in results.items()
+        if _is_classifier_run(data) or _is_scff_run_list(data) or name == "speed.json"
+        or name.startswith("adbench")
+    }
+    others = sorted(set(results) - shown) + unreadable
+    if others:
+        parts.append("Files in `benchmarks/results/` not shown above: "
+                     + ", ".join(f"`{name}`" for name in others) + ".\n")
+    return "\n".join(parts)
+
+
+def write_tables(app=None):
+    text = render()
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    # Rewrite only on change, so that Sphinx does not rebuild the page needlessly.
+    if not OUTPUT.is_file() or OUTPUT.read_text() != text:
+        OUTPUT.write_text(text)
+
+
+def setup(app):
+    app.connect("builder-inited", write_tables)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+
+if __name__ == "__main__":
+    print(render())
