@@ -87,7 +87,8 @@ initial = pipelines["untrained encoder"][0].module_.layers[0].weight.detach().nu
 print("weight matrix shape:", trained.shape)
 
 fig, panels = plt.subplots(1, 2, figsize=(11, 5.8))
-for panel, (title, weights) in zip(panels, [("untrained (random initial weights)", initial), ("SCFF, trained", trained)]):
+weight_sets = {"untrained (random initial weights)": initial, "SCFF, trained": trained}
+for panel, (title, weights) in zip(panels, weight_sets.items()):
     grid = np.full((10 * 9 - 1, 10 * 9 - 1), np.nan)
     for unit, w in enumerate(weights):
         row, col = divmod(unit, 10)
