@@ -64,7 +64,10 @@ for name, model in models.items():
 # sliceable by epoch and key. ``layer_loss`` has one entry per layer.
 polar = models["Polar-FF"]
 first_epoch = polar.history_[0]
-print({key: first_epoch[key] for key in ("epoch", "stage", "loss", "layer_loss", "validation_score")})
+print(
+    f"epoch {first_epoch['epoch']} ({first_epoch['stage']}): loss {first_epoch['loss']:.4f}, "
+    f"layer_loss {np.round(first_epoch['layer_loss'], 4)}, validation_score {first_epoch['validation_score']:.4f}"
+)
 for name, model in models.items():
     layer_loss = np.array(model.history_[:, "layer_loss"])
     print(f"{name:>8}: layer losses, epoch 1 {np.round(layer_loss[0], 3)}, epoch {len(layer_loss)} "
