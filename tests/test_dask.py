@@ -40,7 +40,7 @@ def test_grid_search_on_dask_equals_sequential_search(client):
     X, _, y, _ = digits()
     search = GridSearchCV(
         make("PolarFFClassifier"),
-        {"learning_rate_init": [0.001, 0.01], "hidden_layer_sizes": [(16,), (32,)]},
+        {"learning_rate_init": [0.001, 0.01]},
         cv=StratifiedKFold(3, shuffle=True, random_state=0),
     )
     sequential = clone(search).fit(X, y)
@@ -53,8 +53,8 @@ def test_grid_search_on_dask_equals_sequential_search(client):
     for key in ["mean_test_score", "rank_test_score"] + [f"split{i}_test_score" for i in range(3)]:
         np.testing.assert_array_equal(on_dask.cv_results_[key], sequential.cv_results_[key], err_msg=key)
     assert on_dask.cv_results_["params"] == sequential.cv_results_["params"]
-    # The larger, faster-learning network wins (measured 0.935 mean accuracy).
-    assert sequential.best_params_ == {"hidden_layer_sizes": (32,), "learning_rate_init": 0.01}
+    # Five epochs: the larger step learns more (measured 0.914 against 0.614).
+    assert sequential.best_params_ == {"learning_rate_init": 0.01}
     assert sequential.best_score_ > 0.9
 
 

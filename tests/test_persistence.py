@@ -6,6 +6,7 @@ here every estimator (the three SCFF encoders included) and every output
 method go through each way of storing a model.
 """
 
+import copy
 import io
 import pickle
 
@@ -42,7 +43,11 @@ def _dump_torch(model, path):
     return torch.load(buffer, weights_only=False)
 
 
-STORES = [_dump_pickle, _dump_joblib, _dump_joblib_compressed, _dump_torch]
+def _dump_deepcopy(model, path):
+    return copy.deepcopy(model)
+
+
+STORES = [_dump_pickle, _dump_joblib, _dump_joblib_compressed, _dump_torch, _dump_deepcopy]
 
 
 @pytest.fixture(scope="module")
