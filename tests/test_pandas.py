@@ -25,21 +25,27 @@ def _frames():
     return train, test, y_train
 
 
+@pytest.fixture(scope="module")
+def fitted():
+    """Each case fitted on the training frame and on the same values as an array."""
+    train, _, y = _frames()
+    return {case_id: (make(case_id).fit(train, y), make(case_id).fit(train.to_numpy(), y)) for case_id in CASE_IDS}
+
+
 @pytest.mark.parametrize("case_id", CASE_IDS)
-def test_dataframe_keeps_feature_names_and_fits_the_same_model(case_id):
-    train, test, y = _frames()
-    model = make(case_id).fit(train, y)
+def test_dataframe_keeps_feature_names_and_fits_the_same_model(case_id, fitted):
+    _, test, _ = _frames()
+    model, from_array = fitted[case_id]
     np.testing.assert_array_equal(model.feature_names_in_, COLUMNS)
     assert model.feature_names_in_.dtype == object
-    from_array = make(case_id).fit(train.to_numpy(), y)
     assert not hasattr(from_array, "feature_names_in_")
     assert_same_outputs(outputs(model, test, case_id), outputs(from_array, test.to_numpy(), case_id))
 
 
 @pytest.mark.parametrize("case_id", CASE_IDS)
-def test_columns_other_than_at_fit_are_rejected(case_id):
-    train, test, y = _frames()
-    model = make(case_id).fit(train, y)
+def test_columns_other_than_at_fit_are_rejected(case_id, fitted):
+    _, test, _ = _frames()
+    model, unnamed = fitted[case_id]
     reordered = test[COLUMNS[::-1]]
     renamed = test.rename(columns={"px0": "pixel0"})
     for name in CASES[case_id][2]:
@@ -50,7 +56,6 @@ def test_columns_other_than_at_fit_are_rejected(case_id):
             method(renamed)
         with pytest.warns(UserWarning, match="X does not have valid feature names"):
             method(test.to_numpy())
-    unnamed = make(case_id).fit(train.to_numpy(), y)
     with pytest.warns(UserWarning, match="X has feature names, but .* was fitted without feature names"):
         getattr(unnamed, CASES[case_id][2][0])(test)
 
