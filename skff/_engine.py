@@ -16,6 +16,7 @@ history (a :class:`skorch.history.History`) and the progress bar (tqdm).
 """
 
 import contextlib
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -114,23 +115,38 @@ class EngineResult:
     optimizer_states: list = None
 
 
+_CUDNN_LOCK = threading.Lock()
+_cudnn_users = 0
+_cudnn_saved = None
+
+
 @contextlib.contextmanager
 def _deterministic_cudnn(device):
     """cuDNN restricted to deterministic algorithms while training on a GPU.
 
     Some cuDNN convolution backward algorithms accumulate with atomics, so
-    two fits with the same seed would differ. The flags are restored on exit.
+    two fits with the same seed would differ. The flags are process-wide and
+    fits may overlap in threads (joblib's threading backend, Dask workers
+    with several threads): the first fit to enter saves them, the last to
+    leave restores them.
     """
+    global _cudnn_users, _cudnn_saved
     if device.type != "cuda":
         yield
         return
     cudnn = torch.backends.cudnn
-    saved = cudnn.deterministic, cudnn.benchmark
-    cudnn.deterministic, cudnn.benchmark = True, False
+    with _CUDNN_LOCK:
+        if _cudnn_users == 0:
+            _cudnn_saved = cudnn.deterministic, cudnn.benchmark
+            cudnn.deterministic, cudnn.benchmark = True, False
+        _cudnn_users += 1
     try:
         yield
     finally:
-        cudnn.deterministic, cudnn.benchmark = saved
+        with _CUDNN_LOCK:
+            _cudnn_users -= 1
+            if _cudnn_users == 0:
+                cudnn.deterministic, cudnn.benchmark = _cudnn_saved
 
 
 class LayerLocalEngine:

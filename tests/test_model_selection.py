@@ -266,12 +266,6 @@ def test_threading_backend_equals_sequential_search(name, fitted_searches, rare_
     np.testing.assert_array_equal(threaded.cv_results_["mean_test_score"], sequential.cv_results_["mean_test_score"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="skff._engine._deterministic_cudnn saves and restores the process-wide cuDNN flags per fit: "
-    "GPU fits overlapping in threads (threading backend, Dask threads) end one another's deterministic "
-    "mode and leave deterministic=True, benchmark=False set after both finished",
-)
 def test_cudnn_flags_survive_gpu_fits_overlapping_in_threads(monkeypatch):
     """Every GPU fit trains inside _deterministic_cudnn; two fits in two threads
     enter and leave it in this order. Needs no GPU: the flags are plain settings."""
