@@ -101,6 +101,9 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
     verbose : int, default=0
         1 shows a progress bar with the per-layer reconstruction error;
         2 also prints one line per epoch.
+    warm_start : bool, default=False
+        Continue from the fitted weights on the next :meth:`fit`
+        (``history_`` and ``n_iter_`` accumulate).
     callbacks : list of skff.callbacks.Callback or None, default=None
         Hooks called at the start, after every epoch (can stop training) and
         at the end of training (see :mod:`skff.callbacks`).
@@ -163,6 +166,7 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         "random_state": ["random_state"],
         "device": [str, torch.device],
         "verbose": ["verbose"],
+        "warm_start": ["boolean"],
         "callbacks": [None, list],
     }
 
@@ -182,6 +186,7 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         random_state=None,
         device="auto",
         verbose=0,
+        warm_start=False,
         callbacks=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -197,6 +202,7 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.warm_start = warm_start
         self.callbacks = callbacks
 
     def _layer_sizes(self, n_inputs):
@@ -257,10 +263,10 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         return self._fit(X, incremental=True)
 
     def _fit(self, X, incremental=False):
-        warm = incremental and hasattr(self, "module_")
+        warm = hasattr(self, "module_") and (incremental or self.warm_start)
         X = validate_data(self, X, dtype=np.float32, reset=not warm)
         device = resolve_device(self.device)
-        if warm:
+        if incremental and warm:
             rng = continued_random_state(self.random_state, len(self.history_))
         else:
             rng = check_random_state(self.random_state)

@@ -118,6 +118,9 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         GPU pickles and transforms on a CPU-only machine.
     verbose : int, default=0
         1 shows a progress bar per layer; 2 also one line per epoch.
+    warm_start : bool, default=False
+        Continue from the fitted weights on the next :meth:`fit`
+        (``history_`` and ``n_iter_`` accumulate).
     callbacks : list of skff.callbacks.Callback or None, default=None
         Hooks called at the start, after every epoch (can stop training) and
         at the end of training (see :mod:`skff.callbacks`).
@@ -180,6 +183,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         "random_state": ["random_state"],
         "device": [str, torch.device],
         "verbose": ["verbose"],
+        "warm_start": ["boolean"],
         "callbacks": [None, list],
     }
 
@@ -207,6 +211,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         random_state=None,
         device="auto",
         verbose=0,
+        warm_start=False,
         callbacks=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -230,6 +235,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.warm_start = warm_start
         self.callbacks = callbacks
 
     # -- configuration -------------------------------------------------------------
@@ -339,7 +345,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         return self._fit(X, incremental=True)
 
     def _fit(self, X, incremental=False):
-        warm = incremental and hasattr(self, "module_")
+        warm = hasattr(self, "module_") and (incremental or self.warm_start)
         X = validate_data(self, X, dtype=np.float32, reset=not warm)
         if X.shape[0] < 2:
             raise ValueError(
@@ -354,7 +360,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
             raise ValueError(f"max_iter must be non-negative integers, got {self.max_iter!r}.")
 
         device = resolve_device(self.device)
-        if warm:
+        if incremental and warm:
             rng = continued_random_state(self.random_state, len(self.history_))
         else:
             rng = check_random_state(self.random_state)
@@ -440,7 +446,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
             network.layers, n_samples, step, stages, generator=cpu_gen, device=device,
             history=history, validation_score=validation_score, callbacks=check_callbacks(self.callbacks),
             estimator=self, network=network, incremental=incremental,
-            optimizer_states=getattr(self, "_optimizer_states", None) if warm else None,
+            optimizer_states=getattr(self, "_optimizer_states", None) if incremental and warm else None,
         )
         if incremental:
             self._optimizer_states = optimizer_states_to_cpu(result.optimizer_states)

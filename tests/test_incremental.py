@@ -4,6 +4,7 @@ import pickle
 import warnings
 
 import numpy as np
+import torch
 import pytest
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.exceptions import ConvergenceWarning
@@ -159,3 +160,23 @@ def test_detector_partial_fit_matches_fit_quality():
     assert auc_streamed >= 0.9
     assert auc_streamed >= auc_full - 0.02
     assert set(np.unique(streamed.predict(X_test))) <= {-1, 1}
+
+
+@pytest.mark.parametrize("make", [
+    lambda: SCFFTransformer(hidden_layer_sizes=(32, 16), max_iter=2, random_state=0, warm_start=True),
+    lambda: ActivationLearningAnomalyDetector(max_iter=3, random_state=0, warm_start=True),
+], ids=["scff", "detector"])
+def test_unsupervised_warm_start_continues_from_fitted_weights(make):
+    X, _ = load_digits(return_X_y=True)
+    X = X / 16.0
+    estimator = make().fit(X)
+    epochs = estimator.n_iter_
+    weights = [p.detach().clone() for p in estimator.module_.parameters()]
+    estimator.fit(X)
+    assert estimator.n_iter_ == 2 * epochs and len(estimator.history_) == 2 * epochs
+    moved = [not torch.equal(a, b.detach()) for a, b in zip(weights, estimator.module_.parameters())]
+    assert any(moved)
+    # Without warm_start a second fit starts again from the same initial weights.
+    cold = make().set_params(warm_start=False)
+    first = cold.fit(X).history_[0]["loss"]
+    assert cold.fit(X).history_[0]["loss"] == first and cold.n_iter_ == epochs
