@@ -26,6 +26,23 @@ from .functional.contrastive import random_translate
 from .nn.scff import BiRNNSCFFLayer, ConvSCFFLayer, DenseSCFFLayer, SCFFNetwork
 
 _DEFAULT_SIZES = {"dense": (500, 500), "conv": (32, 128), "birnn": (128,)}
+# What the per-layer settings (and ``pairing``) left at None mean, per encoder.
+_MLP_DEFAULTS = dict(  # the paper's MNIST MLP, Table F.5
+    threshold_pos=(4.0, 1.0), threshold_neg=(6.0, 1.0), penalty=(1e-4, 0.0),
+    learning_rate_init=(0.003, 0.002), weight_decay=1e-5, learning_rate_decay=(0.9, 0.6), pairing="streams",
+)
+_ENCODER_DEFAULTS = {
+    "dense": _MLP_DEFAULTS,
+    # The authors' MNIST CNN script: one threshold per layer for both terms,
+    # every layer re-paired (their Algorithm 2). With the MLP's thresholds
+    # the convolutional features end up worse than untrained ones.
+    "conv": dict(
+        threshold_pos=(1.0, 3.0), threshold_neg=(1.0, 3.0), penalty=0.0,
+        learning_rate_init=(0.004, 0.003), weight_decay=3e-4, learning_rate_decay=0.7, pairing="repair",
+    ),
+    # The paper gives no MNIST recipe for the recurrent encoder.
+    "birnn": _MLP_DEFAULTS,
+}
 # Hyper-parameters that take one value for every layer or one per layer.
 _PER_LAYER = ("threshold_pos", "threshold_neg", "penalty", "learning_rate_init", "weight_decay",
               "learning_rate_decay", "max_iter")
@@ -69,11 +86,12 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         features)`` for ``"birnn"``. ``None`` reads each row as a 1-D signal:
         ``(1, 1, n_features)`` and ``(n_features, 1)``. ``"dense"`` uses it
         only for ``augment_shift`` (images ``(channels, height, width)``).
-    pairing : {"streams", "repair"}, default="streams"
+    pairing : {"streams", "repair"} or None, default=None
         How layers after the first get their pairs. ``"streams"`` (the
         paper's Algorithm 1): the positive and negative outputs of the layer
         below. ``"repair"`` (Algorithm 2): positive outputs of the layer
-        below, paired again as in the first layer.
+        below, paired again as in the first layer. ``None``: ``"repair"``
+        for ``"conv"`` (as the authors' MNIST CNN), ``"streams"`` otherwise.
     layers_out : array-like of int or None, default=None
         Layers whose features :meth:`transform` concatenates (``None``: all).
     augment_shift : int, default=0
@@ -83,19 +101,26 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         this many pixels per axis, so a positive pair is two shifted views
         of one image (the paper's MNIST recipe used 2). ``transform`` never
         augments.
-    threshold_pos : float or array-like of float, default=(4.0, 1.0)
+    threshold_pos : float, array-like of float or None, default=None
         ``threshold_pos`` of each layer: a scalar applies to every layer; from
         a sequence layer ``i`` takes value ``i``, and its last value repeats
-        for deeper layers. The defaults of the per-layer parameters are the
-        paper's MNIST settings of its two layers.
-    threshold_neg : float or array-like of float, default=(6.0, 1.0)
-    penalty : float or array-like of float, default=(1e-4, 0.0)
+        for deeper layers. ``None`` (for this and the next five per-layer
+        parameters) takes the encoder's defaults: for ``"dense"`` and
+        ``"birnn"`` the paper's MNIST MLP settings, ``threshold_pos=(4, 1)``,
+        ``threshold_neg=(6, 1)``, ``penalty=(1e-4, 0)``,
+        ``learning_rate_init=(0.003, 0.002)``, ``weight_decay=1e-5``,
+        ``learning_rate_decay=(0.9, 0.6)``; for ``"conv"`` the authors'
+        MNIST CNN settings, ``threshold_pos=threshold_neg=(1, 3)``,
+        ``penalty=0``, ``learning_rate_init=(0.004, 0.003)``,
+        ``weight_decay=3e-4``, ``learning_rate_decay=0.7``.
+    threshold_neg : float, array-like of float or None, default=None
+    penalty : float, array-like of float or None, default=None
         Weight ``lambda`` of the goodness-norm penalty.
-    learning_rate_init : float or array-like of float, default=(0.003, 0.002)
+    learning_rate_init : float, array-like of float or None, default=None
         AdamW learning rate per layer.
-    weight_decay : float or array-like of float, default=1e-5
+    weight_decay : float, array-like of float or None, default=None
         AdamW weight decay per layer.
-    learning_rate_decay : float or array-like of float, default=(0.9, 0.6)
+    learning_rate_decay : float, array-like of float or None, default=None
         Learning rate factor applied after every epoch (exponential
         schedule; 1 keeps it constant).
     batch_size : int, default=100
@@ -165,15 +190,15 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         "hidden_layer_sizes": [None, "array-like", Interval(Integral, 1, None, closed="left")],
         "encoder": [StrOptions({"dense", "conv", "birnn"})],
         "input_shape": [None, "array-like"],
-        "pairing": [StrOptions({"streams", "repair"})],
+        "pairing": [None, StrOptions({"streams", "repair"})],
         "layers_out": [None, "array-like"],
         "augment_shift": [Interval(Integral, 0, None, closed="left")],
-        "threshold_pos": [Real, "array-like"],
-        "threshold_neg": [Real, "array-like"],
-        "penalty": [Interval(Real, 0, None, closed="left"), "array-like"],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither"), "array-like"],
-        "weight_decay": [Interval(Real, 0, None, closed="left"), "array-like"],
-        "learning_rate_decay": [Interval(Real, 0, 1, closed="right"), "array-like"],
+        "threshold_pos": [None, Real, "array-like"],
+        "threshold_neg": [None, Real, "array-like"],
+        "penalty": [None, Interval(Real, 0, None, closed="left"), "array-like"],
+        "learning_rate_init": [None, Interval(Real, 0, None, closed="neither"), "array-like"],
+        "weight_decay": [None, Interval(Real, 0, None, closed="left"), "array-like"],
+        "learning_rate_decay": [None, Interval(Real, 0, 1, closed="right"), "array-like"],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left"), "array-like"],
         "early_stopping": ["boolean"],
@@ -193,15 +218,15 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         *,
         encoder="dense",
         input_shape=None,
-        pairing="streams",
+        pairing=None,
         layers_out=None,
         augment_shift=0,
-        threshold_pos=(4.0, 1.0),
-        threshold_neg=(6.0, 1.0),
-        penalty=(1e-4, 0.0),
-        learning_rate_init=(0.003, 0.002),
-        weight_decay=1e-5,
-        learning_rate_decay=(0.9, 0.6),
+        threshold_pos=None,
+        threshold_neg=None,
+        penalty=None,
+        learning_rate_init=None,
+        weight_decay=None,
+        learning_rate_decay=None,
         batch_size=100,
         max_iter=20,
         early_stopping=False,
@@ -247,12 +272,17 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         """One value per layer: a scalar for all, or layer ``i`` takes the ``i``-th
         value of a sequence (its last value repeats for deeper layers)."""
         value = getattr(self, name)
+        if value is None:
+            value = _ENCODER_DEFAULTS[self.encoder][name]
         values = np.atleast_1d(np.asarray(value, dtype=float))
         if values.ndim != 1 or values.size == 0:
             raise ValueError(f"{name} must be a number or a non-empty sequence, got {value!r}.")
         if not np.isfinite(values).all():
             raise ValueError(f"{name} must be finite, got {value!r}.")
         return [float(values[min(i, values.size - 1)]) for i in range(n_layers)]
+
+    def _pairing(self):
+        return _ENCODER_DEFAULTS[self.encoder]["pairing"] if self.pairing is None else self.pairing
 
     def _resolve_input_shape(self, n_features):
         if self.input_shape is None:
@@ -281,7 +311,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         layers = []
         shape = input_shape
         for index, size in enumerate(sizes):
-            paired = index == 0 or self.pairing == "repair"
+            paired = index == 0 or self._pairing() == "repair"
             if self.encoder == "dense":
                 layer = DenseSCFFLayer(int(np.prod(shape)), size, paired, generator)
             elif self.encoder == "conv":
