@@ -20,18 +20,76 @@ TRANSMISSIONS = ("std_abs", "abs")
 class CompetitiveLayer(nn.Module):
     """One layer ``y = x @ weight`` with ``weight`` of shape ``(n_inputs, n_units)``.
 
+    The layer of activation learning (Zhou 2022): its net input is
+    ``y = W^T x`` (``x @ weight`` for a batch of rows), and it learns without
+    gradients by the local competitive rule (Oja's subspace rule), applied
+    in place by :meth:`learn`:
+
+    ``Delta W = eta * mean over the batch of (x - W y) y^T``.
+
+    The feedback ``W y`` makes the units compete; at convergence the columns
+    of ``W`` are orthonormal and span the principal subspace of the input,
+    and ``||x - W y||^2``, the reconstruction error, is what is left of
+    ``x`` outside it (see :func:`skff.functional.competitive_update`).
+
     For the ``std_abs`` transmission it keeps running statistics of ``|y|``
     (per unit, an exponential moving average over training batches, as batch
-    normalisation does), updated only while the layer learns.
+    normalisation does), updated only while the layer learns
+    (:meth:`update_statistics`). :meth:`transmit` applies the transmission
+    on the way to the next layer.
 
     Parameters
     ----------
-    n_inputs, n_units : int
-    generator : torch.Generator or None
+    n_inputs : int
+        Input width.
+    n_units : int
+        Number of units.
+    generator : torch.Generator or None, default=None
         Source of the initial weights, ``N(0, 1 / n_inputs)``: every unit starts
         with a weight vector of about unit length.
-    momentum : float
+    momentum : float, default=0.1
         Weight of the newest batch in the running statistics.
+
+    Attributes
+    ----------
+    weight : torch.nn.Parameter of shape (n_inputs, n_units)
+        Updated in place by :meth:`learn`; ``requires_grad`` is False.
+    abs_mean, abs_std : Tensor of shape (n_units,)
+        Running mean and standard deviation of ``|y|`` (buffers).
+    n_stat_updates : Tensor
+        Number of batches folded into the statistics (a buffer; the first
+        batch replaces the initial zeros and ones).
+    momentum : float
+
+    See Also
+    --------
+    ActivationLearningNetwork : A stack of these layers.
+
+    Examples
+    --------
+    On unit-length inputs the reconstruction error falls and the columns of
+    ``W`` become orthonormal:
+
+    >>> import torch
+    >>> from skff.functional import unit_length
+    >>> from skff.nn import CompetitiveLayer
+    >>> g = torch.Generator().manual_seed(0)
+    >>> layer = CompetitiveLayer(5, 2, generator=g)
+    >>> x = unit_length(torch.randn(256, 5, generator=g))
+    >>> errors = [float(layer.learn(x, learning_rate=0.5)[1]) for _ in range(200)]
+    >>> errors[-1] < errors[0]
+    True
+    >>> bool(torch.allclose(layer.weight.T @ layer.weight, torch.eye(2), atol=1e-3))
+    True
+
+    The ``std_abs`` transmission keeps the length of each sample's ``y``:
+
+    >>> y = layer(x)
+    >>> layer.update_statistics(y)
+    >>> int(layer.n_stat_updates), layer.abs_mean.shape
+    (1, torch.Size([2]))
+    >>> bool(torch.allclose(layer.transmit(y, "std_abs").norm(dim=1), y.norm(dim=1)))
+    True
     """
 
     def __init__(self, n_inputs, n_units, generator=None, momentum=0.1):
@@ -45,6 +103,7 @@ class CompetitiveLayer(nn.Module):
         self.register_buffer("n_stat_updates", torch.zeros((), dtype=torch.long))
 
     def forward(self, x):
+        """Net input ``y = x @ weight`` of a batch: shape ``(n, n_units)``."""
         return x @ self.weight
 
     def learn(self, x, learning_rate):
@@ -72,6 +131,12 @@ class CompetitiveLayer(nn.Module):
         self.n_stat_updates += 1
 
     def transmit(self, y, kind):
+        """What the next layer receives: ``|y|`` (``kind="abs"``) or ``std_abs(y)``.
+
+        ``"std_abs"`` standardises ``|y|`` with the running statistics and
+        rescales each row to the length of ``y``
+        (:func:`skff.functional.std_abs`).
+        """
         if kind == "abs":
             return abs_transmit(y)
         return std_abs(y, self.abs_mean, self.abs_std)
@@ -80,17 +145,80 @@ class CompetitiveLayer(nn.Module):
 class ActivationLearningNetwork(nn.Module):
     """A stack of competitive layers scored by the output activation.
 
+    The network of :class:`~skff.ActivationLearningAnomalyDetector` (its
+    ``module_``). A sample ``x`` gets the constant feature appended (if any)
+    and is scaled to unit length, ``x_1 = [x, c] / ||[x, c]||``
+    (:meth:`prepare`); then
+
+    ``y_l = W_l^T x_l``,  ``x_(l+1) = t(y_l)``
+
+    with ``t`` the magnitude-preserving transmission (``|y|`` or
+    ``std_abs``). The last layer is linear, and the score of a sample is
+    its output activation ``||y_L||^2`` (:meth:`output_activation`): near 1
+    for samples that the learned subspaces explain, small for the others.
+
+    :meth:`local_step` is one training step: a forward pass in which the
+    chosen layers learn by the local rule (no autograd) and the others only
+    pass activity on. :meth:`activities` returns every layer's net input.
+
     Parameters
     ----------
     n_features : int
+        Number of input features (without the constant).
     layer_sizes : sequence of int
         Units per layer; the last layer is the linear output.
-    transmission : {"std_abs", "abs"}
+    transmission : {"std_abs", "abs"}, default="std_abs"
         Magnitude-preserving nonlinearity between layers.
-    constant : float or None
+    constant : float or None, default=None
         Value of a constant feature appended to every sample before the
-        unit-length scaling (``None``: none appended).
-    generator : torch.Generator or None
+        unit-length scaling (``None``: none appended). The detector uses
+        ``constant_feature`` times the median norm of the training samples.
+    generator : torch.Generator or None, default=None
+        Source of the initial weights (see :class:`CompetitiveLayer`).
+
+    Attributes
+    ----------
+    layers : torch.nn.ModuleList of CompetitiveLayer
+    transmission : str
+    constant : float or None
+
+    See Also
+    --------
+    CompetitiveLayer : One layer and its learning rule.
+    skff.ActivationLearningAnomalyDetector : The estimator that trains this network.
+
+    Examples
+    --------
+    Two layers on 4 features plus a constant, trained by hand:
+
+    >>> import torch
+    >>> from skff.nn import ActivationLearningNetwork
+    >>> g = torch.Generator().manual_seed(0)
+    >>> net = ActivationLearningNetwork(4, [3, 2], transmission="std_abs", constant=1.0,
+    ...                                 generator=g)
+    >>> [layer.weight.shape for layer in net.layers]     # the constant adds an input
+    [torch.Size([5, 3]), torch.Size([3, 2])]
+    >>> x = torch.randn(64, 4, generator=g)
+    >>> for _ in range(100):
+    ...     errors = net.local_step(x, learning_rate=0.1, trainable=[0, 1])
+    >>> errors.shape                                      # one error per trainable layer
+    torch.Size([2])
+    >>> net.output_activation(x).shape
+    torch.Size([64])
+
+    The network of a fitted detector gives its ``score_samples``:
+
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from skff import ActivationLearningAnomalyDetector
+    >>> X, _ = load_iris(return_X_y=True)
+    >>> detector = ActivationLearningAnomalyDetector(max_iter=1, random_state=0).fit(X)
+    >>> net = detector.module_
+    >>> type(net).__name__, [layer.weight.shape for layer in net.layers]
+    ('ActivationLearningNetwork', [torch.Size([5, 3]), torch.Size([3, 1])])
+    >>> scores = net.output_activation(torch.as_tensor(X[:5], dtype=torch.float32))
+    >>> bool(np.allclose(scores.numpy(), detector.score_samples(X[:5])))
+    True
     """
 
     def __init__(self, n_features, layer_sizes, transmission="std_abs", constant=None, generator=None):

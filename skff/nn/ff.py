@@ -29,12 +29,72 @@ ACTIVATIONS = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
 class GoodnessObjective:
     """Goodness of each polarity turned into the log-odds of "positive".
 
+    A Forward-Forward layer judges its own input by the goodness ``G`` of its
+    activity ``h``. This object holds the choices of
+    :class:`~skff.FFClassifier` and :class:`~skff.PolarFFClassifier` that
+    turn ``h`` into a log-odds ``s`` with ``P(positive) = sigmoid(s)``: the
+    first ``n_positive`` units form the positive group (goodness ``G+``),
+    the others the negative group (``G-``, zero when every unit is
+    positive), and
+
+    * ``"sigmoid"`` (FF): ``s = alpha * (G+ - threshold)``;
+    * ``"polar_sigmoid"``: ``s = alpha * (G+ - G- - threshold)``;
+    * ``"symmetric"``: ``s = log(G+ + epsilon) - log(G- + epsilon)``.
+
+    Each layer's loss is the binary cross-entropy of ``sigmoid(s)``
+    (:func:`skff.functional.layer_loss`), and a classifier's score of a class
+    is ``s`` summed over layers. It is a plain Python object, not a
+    :class:`torch.nn.Module`: it has no weights.
+
     Parameters
     ----------
-    norm, aggregation, top_k : see :func:`skff.functional.goodness`
+    norm : {"l1", "l2", "l2_squared"}
+        Norm of the goodness (see :func:`skff.functional.goodness`).
+    aggregation : {"sum", "mean"}
+        ``"mean"`` divides the inner sum of the norm by the number of units.
+    top_k : int or None
+        Only the ``top_k`` largest magnitudes of a group count in its
+        goodness (``None``: all units).
     probability : {"sigmoid", "polar_sigmoid", "symmetric"}
-    threshold, alpha, epsilon : float
-        Parameters of the probability function.
+        Key of :data:`skff.functional.LOGIT_FUNCTIONS`.
+    threshold, alpha : float or None
+        ``theta`` and the slope of the two sigmoids (unused by
+        ``"symmetric"``).
+    epsilon : float or None
+        Regulariser of ``"symmetric"`` (unused by the sigmoids).
+
+    See Also
+    --------
+    ForwardForwardNetwork : The network that scores its layers with it.
+
+    Notes
+    -----
+    :meth:`logits` takes a layer's activity and the size of its positive
+    group; :meth:`logits_from_goodness` takes goodnesses already computed
+    (the fused ReLU-goodness path of training).
+
+    Examples
+    --------
+    Hinton's objective, on the mean of squares of all units:
+
+    >>> import torch
+    >>> from skff.nn import GoodnessObjective
+    >>> ff = GoodnessObjective(norm="l2_squared", aggregation="mean", top_k=None,
+    ...                        probability="sigmoid", threshold=1.0, alpha=10.0,
+    ...                        epsilon=None)
+    >>> h = torch.tensor([[1.0, 1.0, 2.0, 2.0], [0.0, 0.0, 1.0, 1.0]])
+    >>> ff.logits(h, n_positive=4)       # G = 2.5 and 0.5: 10 * (G - 1)
+    tensor([15., -5.])
+
+    Polar-FFA's symmetric objective on two groups of two units:
+
+    >>> polar = GoodnessObjective(norm="l2", aggregation="sum", top_k=None,
+    ...                           probability="symmetric", threshold=None,
+    ...                           alpha=None, epsilon=1e-6)
+    >>> polar.logits(torch.tensor([[3.0, 4.0, 0.0, 1.0]]), n_positive=2)   # log(5 / 1)
+    tensor([1.6094])
+    >>> polar.logits_from_goodness(torch.tensor([[5.0, 1.0]]))
+    tensor([1.6094])
     """
 
     def __init__(self, norm, aggregation, top_k, probability, threshold, alpha, epsilon):
@@ -153,17 +213,106 @@ class LabelledFFLayer(nn.Module):
 class ForwardForwardNetwork(nn.Module):
     """A stack of layer-local Forward-Forward layers.
 
+    The network of :class:`~skff.FFClassifier` and
+    :class:`~skff.PolarFFClassifier` (their ``module_``). Layers are dense
+    and bias-free. The first sees the features ``x`` and the code ``e(c)``
+    of a class ``c`` (a row of ``label_patterns``); its weight is kept split
+    as ``[W_x | W_label]``, so that
+
+    ``h_1 = act(W_x x + W_label e(c))``,  ``h_l = act(W_l rms(h_(l-1)))``
+
+    where ``rms`` divides the positive and the negative unit groups each by
+    its root mean square (:func:`skff.functional.rms_normalize`). The
+    activity passed on is detached: no gradient crosses a layer boundary,
+    so the sum of the layer losses gives every layer the gradient of its
+    own loss. Each layer's log-odds of "positive" comes from ``objective``.
+
+    The network is used through its methods, not called: during training
+    :meth:`layer_losses` gives the loss of each layer on positive samples
+    (true labels) and negative ones (wrong labels); for prediction
+    :meth:`class_scores` embeds every class and sums the per-layer log-odds
+    (the classifier's ``decision_function``); :meth:`activities` returns
+    the activity of every layer for given labels.
+
     Parameters
     ----------
     n_features : int
+        Number of input features.
     hidden_layer_sizes : sequence of int
+        Units per layer.
     label_patterns : Tensor of shape (n_classes, embedding_length)
+        Code of each class appended to the features (one-hot or Bernoulli,
+        see :func:`skff.functional.onehot_label_patterns`); stored as a
+        buffer.
     activation : {"relu", "sigmoid", "tanh"}
+        Activation of every layer.
     objective : GoodnessObjective
+        Turns a layer's activity into its log-odds.
     n_positive : sequence of int
-        Size of the positive group of each layer (``== size`` for plain FF).
-    generator : torch.Generator or None
-        Source of the initial weights.
+        Size of the positive group of each layer (the layer's size for
+        plain FF, about half of it for Polar-FFA).
+    generator : torch.Generator or None, default=None
+        Source of the initial weights, uniform in ``+-1 / sqrt(fan_in)``
+        (PyTorch's default range for a linear layer).
+
+    Attributes
+    ----------
+    layers : torch.nn.ModuleList
+        The layers. The first has ``weight`` (``W_x``, shape ``(units,
+        n_features)``), ``label_weight`` (``W_label``, shape ``(units,
+        embedding_length)``) and the ``label_patterns`` buffer; each later
+        one a ``weight`` of shape ``(units, units of the layer below)``.
+    objective : GoodnessObjective
+    n_positive : list of int
+
+    See Also
+    --------
+    GoodnessObjective : Goodness and log-odds of a layer.
+    skff.PolarFFClassifier : The estimator that trains this network.
+
+    Examples
+    --------
+    A two-layer network for 4 features and 3 classes; one training step by
+    hand, with each sample's next class as its wrong label:
+
+    >>> import torch
+    >>> from skff.functional import onehot_label_patterns
+    >>> from skff.nn import ForwardForwardNetwork, GoodnessObjective
+    >>> g = torch.Generator().manual_seed(0)
+    >>> objective = GoodnessObjective(norm="l2_squared", aggregation="mean", top_k=None,
+    ...                               probability="sigmoid", threshold=1.0, alpha=10.0,
+    ...                               epsilon=None)
+    >>> net = ForwardForwardNetwork(4, [8, 6], onehot_label_patterns(3), "relu",
+    ...                             objective, n_positive=[8, 6], generator=g)
+    >>> x = torch.randn(5, 4, generator=g)
+    >>> y = torch.tensor([0, 1, 2, 0, 1])
+    >>> losses = net.layer_losses(x, y, (y + 1) % 3)
+    >>> losses.shape                     # one loss per layer
+    torch.Size([2])
+    >>> optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    >>> losses.sum().backward()
+    >>> optimizer.step()
+    >>> net.class_scores(x, score_layers=[0, 1]).shape
+    torch.Size([5, 3])
+    >>> [h.shape for h in net.activities(x, y)]
+    [torch.Size([5, 8]), torch.Size([5, 6])]
+
+    The network of a fitted classifier predicts what the classifier does:
+
+    >>> from sklearn.datasets import load_digits
+    >>> from skff import PolarFFClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X, y = X[:200] / 16, y[:200]
+    >>> clf = PolarFFClassifier(hidden_layer_sizes=(32, 16), max_iter=1,
+    ...                         random_state=0).fit(X, y)
+    >>> net = clf.module_
+    >>> type(net).__name__, net.n_positive
+    ('ForwardForwardNetwork', [16, 8])
+    >>> net.layers[0].weight.shape, net.layers[0].label_weight.shape
+    (torch.Size([32, 64]), torch.Size([32, 100]))
+    >>> scores = net.class_scores(torch.as_tensor(X, dtype=torch.float32), [0, 1])
+    >>> bool((clf.classes_[scores.argmax(dim=1).numpy()] == clf.predict(X)).all())
+    True
     """
 
     def __init__(self, n_features, hidden_layer_sizes, label_patterns, activation, objective, n_positive, generator=None):
@@ -177,6 +326,7 @@ class ForwardForwardNetwork(nn.Module):
 
     @property
     def n_classes(self):
+        """Number of classes (rows of the first layer's ``label_patterns``)."""
         return self.layers[0].label_patterns.shape[0]
 
     def _pass_on(self, h, layer_index):

@@ -39,7 +39,66 @@ def _uniform(shape, fan_in, generator):
 
 
 class DenseSCFFLayer(nn.Module):
-    """Fully connected SCFF layer on flat inputs ``(n, in_features)``."""
+    """Fully connected SCFF layer on flat inputs ``(n, in_features)``.
+
+    With ``s`` the per-sample standardisation (zero mean, unit variance over
+    a sample's features), the layer reads a pair ``[a, b]`` through two
+    tied weight blocks,
+
+    ``z = W s(a) + W s(b) + bias``,
+
+    so the positive pair ``[x, x]`` gives ``2 W s(x) + bias``. Its goodness
+    is the mean square of ``relu(z)`` over the units, and what it passes on
+    (and its features) is the triangle activity ``relu(z - mean(z))``.
+
+    Like every SCFF layer it is used through :class:`SCFFNetwork`, which
+    calls its small interface: :meth:`prepare` (standardise the input),
+    :meth:`project` (``u = W s(x)``, once per sample), :meth:`respond`
+    (add the bias to the sum of a pair's projections), :meth:`goodness`,
+    :meth:`transmit` (to the next layer), :meth:`features` (for
+    ``transform``) and :meth:`output_shape`.
+
+    Parameters
+    ----------
+    in_features : int
+        Number of input values per sample (a sample is flattened).
+    units : int
+        Number of units.
+    paired : bool
+        Whether the layer reads pairs ``[a, b]`` (the first layer, and every
+        layer with ``pairing="repair"``) or the positive and negative
+        streams of the layer below (``pairing="streams"``). Only the scale
+        of the initial weights depends on it.
+    generator : torch.Generator or None, default=None
+        Source of the initial weight and bias, uniform in
+        ``+-1 / sqrt(fan_in)`` with ``fan_in = in_features``, doubled for a
+        paired layer (the input of a pair is twice as wide).
+
+    Attributes
+    ----------
+    weight : torch.nn.Parameter of shape (units, in_features)
+    bias : torch.nn.Parameter of shape (units,)
+    paired : bool
+
+    See Also
+    --------
+    ConvSCFFLayer, BiRNNSCFFLayer : The other SCFF encoders.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skff.nn import DenseSCFFLayer
+    >>> g = torch.Generator().manual_seed(0)
+    >>> layer = DenseSCFFLayer(6, 4, paired=True, generator=g)
+    >>> layer.weight.shape, layer.bias.shape
+    (torch.Size([4, 6]), torch.Size([4]))
+    >>> bool(layer.weight.abs().max() <= 1 / 12 ** 0.5)    # fan-in of a pair: 2 * 6
+    True
+    >>> s = layer.prepare(torch.randn(3, 6, generator=g))
+    >>> z = layer.respond(2 * layer.project(s))            # the positive pairs [x, x]
+    >>> layer.goodness(z).shape, layer.transmit(z).shape, layer.output_shape((6,))
+    (torch.Size([3]), torch.Size([3, 4]), (4,))
+    """
 
     def __init__(self, in_features, units, paired, generator=None):
         super().__init__()
@@ -49,35 +108,86 @@ class DenseSCFFLayer(nn.Module):
         self.bias = _uniform((units,), fan_in, generator)
 
     def prepare(self, x):
+        """Flatten each sample and standardise it: shape ``(n, in_features)``."""
         return standardize(x.flatten(1))
 
     def project(self, x):
+        """``u = W x`` for prepared input ``x``, without bias: ``(n, units)``."""
         return x @ self.weight.T
 
     def respond(self, u):
+        """Pre-activation ``z = u + bias`` (``u`` the sum of a pair's projections)."""
         return u + self.bias
 
     def goodness(self, z):
+        """Mean square of ``relu(z)`` over the units: shape ``(n,)``."""
         return mean_square_goodness(torch.relu(z), dim=1)
 
     def transmit(self, z):
+        """Activity for the next layer: the triangle ``relu(z - mean(z))``."""
         return triangle(z, dim=1)
 
     def features(self, z):
+        """Features for ``transform``: the triangle activity, ``(n, units)``."""
         return triangle(z, dim=1)
 
     def output_shape(self, input_shape):
+        """Shape of one sample of :meth:`transmit`'s output: ``(units,)``."""
         return (self.weight.shape[0],)
 
 
 class ConvSCFFLayer(nn.Module):
     """Convolutional SCFF layer on images ``(n, channels, H, W)``.
 
-    ``same`` padding; the goodness is taken per position over the channels.
-    What is passed on is the triangle activity max-pooled with a 4x4 window,
-    stride 2, padding 1 (the paper's pattern; it halves the image), skipped
-    once the map is a single pixel. The features for ``transform`` average
-    the passed-on map over a 2x2 grid of quadrants.
+    The dense layer's pair rule with a convolution ``*`` (bias-free,
+    ``same`` padding) in place of the product, each image standardised as
+    a whole: ``z = W * s(a) + W * s(b) + bias``. The goodness is the mean
+    square of ``relu(z)`` over the channels, one value per position. What is
+    passed on is the triangle activity ``relu(z - mean over channels of
+    z)`` max-pooled with a 4x4 window, stride 2, padding 1 (the paper's
+    pattern; it halves the image), skipped once the map is a single pixel.
+    The features for ``transform`` average the passed-on map over a 2x2
+    grid of quadrants (``4 * channels`` values). The methods are those of
+    :class:`DenseSCFFLayer`.
+
+    Parameters
+    ----------
+    in_channels : int
+        Channels of the input images.
+    channels : int
+        Output channels (the layer's units at every position).
+    kernel_size : int or tuple of int
+        Height and width of the kernel (odd sizes keep the image's size).
+    paired : bool
+        Whether the layer reads pairs or the streams of the layer below (see
+        :class:`DenseSCFFLayer`); it doubles the fan-in of the initial
+        weights.
+    generator : torch.Generator or None, default=None
+        Source of the initial weight and bias, uniform in
+        ``+-1 / sqrt(fan_in)``, ``fan_in = in_channels * kernel area`` (times
+        2 for a paired layer).
+
+    Attributes
+    ----------
+    weight : torch.nn.Parameter of shape (channels, in_channels, kh, kw)
+    bias : torch.nn.Parameter of shape (channels,)
+    padding : tuple of int
+    paired : bool
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skff.nn import ConvSCFFLayer
+    >>> g = torch.Generator().manual_seed(0)
+    >>> layer = ConvSCFFLayer(1, 4, kernel_size=3, paired=True, generator=g)
+    >>> s = layer.prepare(torch.randn(2, 1, 8, 8, generator=g))
+    >>> z = layer.respond(2 * layer.project(s))            # the positive pairs
+    >>> z.shape, layer.goodness(z).shape                   # one goodness per pixel
+    (torch.Size([2, 4, 8, 8]), torch.Size([2, 8, 8]))
+    >>> layer.transmit(z).shape, layer.output_shape((1, 8, 8))
+    (torch.Size([2, 4, 4, 4]), (4, 4, 4))
+    >>> layer.features(z).shape                            # 2x2 quadrants of 4 channels
+    torch.Size([2, 16])
     """
 
     def __init__(self, in_channels, channels, kernel_size, paired, generator=None):
@@ -90,29 +200,36 @@ class ConvSCFFLayer(nn.Module):
         self.bias = _uniform((channels,), fan_in, generator)
 
     def prepare(self, x):
+        """Standardise each image over all its channels and pixels."""
         return standardize(x)
 
     def project(self, x):
+        """Bias-free convolution of prepared images: ``(n, channels, H, W)``."""
         return F.conv2d(x, self.weight, padding=self.padding)
 
     def respond(self, u):
+        """Pre-activation: ``u`` plus each channel's bias."""
         return u + self.bias.view(1, -1, 1, 1)
 
     def goodness(self, z):
+        """Mean square of ``relu(z)`` over the channels: shape ``(n, H, W)``."""
         return mean_square_goodness(torch.relu(z), dim=1)
 
     def transmit(self, z):
+        """Triangle activity over the channels, max-pooled 4x4, stride 2 (halves ``H`` and ``W``)."""
         a = triangle(z, dim=1)
         if min(a.shape[-2:]) < 2:
             return a
         return F.max_pool2d(a, kernel_size=4, stride=2, padding=1)
 
     def features(self, z):
+        """:meth:`transmit`'s map averaged over 2x2 quadrants: ``(n, 4 * channels)``."""
         a = self.transmit(z)
         grid = (min(2, a.shape[-2]), min(2, a.shape[-1]))
         return F.adaptive_avg_pool2d(a, grid).flatten(1)
 
     def output_shape(self, input_shape):
+        """Shape ``(channels, H', W')`` of one image of :meth:`transmit`'s output."""
         _, h, w = input_shape
         if min(h, w) < 2:
             return (self.weight.shape[0], h, w)
@@ -125,10 +242,54 @@ class BiRNNSCFFLayer(nn.Module):
     Each direction runs ``z_t = W_ih s(x_t) + W_hh s(relu(z_(t-1))) + b``
     with ``s`` the standardisation of each time step. The previous state
     enters as an input, not through a gradient: learning stays local in time
-    (no backpropagation through time). The goodness is taken per time step
-    and direction. The next layer receives the triangle activity of both
+    (no backpropagation through time). For a pair ``[a, b]`` the input term
+    is ``W_ih s(a_t) + W_ih s(b_t)``, as in :class:`DenseSCFFLayer`. The
+    goodness, the mean square of ``relu(z_t)``, is taken per time step and
+    direction. The next layer receives the triangle activity of both
     directions at every step; the features are the triangle activity of the
     final state of each direction (step ``T`` forwards, step ``1`` backwards).
+    The methods are those of :class:`DenseSCFFLayer`; :meth:`respond` runs
+    the recurrence.
+
+    Parameters
+    ----------
+    in_features : int
+        Features per time step.
+    hidden_size : int
+        Units per direction.
+    paired : bool
+        Whether the layer reads pairs or the streams of the layer below (see
+        :class:`DenseSCFFLayer`); it doubles the fan-in of ``weight_ih`` and
+        ``bias``.
+    generator : torch.Generator or None, default=None
+        Source of the initial weights, uniform in ``+-1 / sqrt(fan_in)``:
+        ``fan_in = in_features`` (doubled when paired) for ``weight_ih`` and
+        ``bias``, ``hidden_size`` for ``weight_hh``.
+
+    Attributes
+    ----------
+    weight_ih : torch.nn.Parameter of shape (2 * hidden_size, in_features)
+        Input weights, forward direction in the first ``hidden_size`` rows.
+    weight_hh : torch.nn.Parameter of shape (2, hidden_size, hidden_size)
+        Recurrent weights of each direction.
+    bias : torch.nn.Parameter of shape (2 * hidden_size,)
+    hidden_size : int
+    paired : bool
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skff.nn import BiRNNSCFFLayer
+    >>> g = torch.Generator().manual_seed(0)
+    >>> layer = BiRNNSCFFLayer(3, 4, paired=True, generator=g)
+    >>> s = layer.prepare(torch.randn(2, 5, 3, generator=g))   # 5 steps of 3 features
+    >>> z = layer.respond(2 * layer.project(s))                # the positive pairs
+    >>> z.shape, layer.goodness(z).shape                       # per step and direction
+    (torch.Size([2, 5, 8]), torch.Size([2, 5, 2]))
+    >>> layer.transmit(z).shape, layer.output_shape((5, 3))
+    (torch.Size([2, 5, 8]), (5, 8))
+    >>> layer.features(z).shape                                # final state of each direction
+    torch.Size([2, 8])
     """
 
     def __init__(self, in_features, hidden_size, paired, generator=None):
@@ -145,12 +306,15 @@ class BiRNNSCFFLayer(nn.Module):
         self.bias = _uniform((2 * hidden_size,), fan_in, generator)
 
     def prepare(self, x):
+        """Standardise each time step of each sequence on its own."""
         return standardize(x, start_dim=-1)
 
     def project(self, x):
+        """``W_ih x_t`` at every step, both directions: ``(n, T, 2 * hidden_size)``."""
         return x @ self.weight_ih.T
 
     def respond(self, u):
+        """Run both recurrences on the input terms ``u``: ``z`` of shape ``(n, T, 2 * hidden_size)``."""
         n, steps, _ = u.shape
         h = self.hidden_size
         z = (u + self.bias).view(n, steps, 2, h)
@@ -169,28 +333,106 @@ class BiRNNSCFFLayer(nn.Module):
         return z.view(*z.shape[:-1], 2, self.hidden_size)
 
     def goodness(self, z):
+        """Mean square of ``relu(z)`` per step and direction: shape ``(n, T, 2)``."""
         return mean_square_goodness(torch.relu(self._directions(z)), dim=-1)
 
     def transmit(self, z):
+        """Triangle activity of each direction at every step: ``(n, T, 2 * hidden_size)``."""
         return triangle(self._directions(z), dim=-1).flatten(-2)
 
     def features(self, z):
+        """Triangle activity of each direction's final state: ``(n, 2 * hidden_size)``."""
         a = triangle(self._directions(z), dim=-1)
         return torch.cat([a[:, -1, 0], a[:, 0, 1]], dim=1)
 
     def output_shape(self, input_shape):
+        """Shape ``(T, 2 * hidden_size)`` of one sequence of :meth:`transmit`'s output."""
         return (input_shape[0], 2 * self.hidden_size)
 
 
 class SCFFNetwork(nn.Module):
     """A stack of SCFF layers with their per-layer loss settings.
 
+    The network of :class:`~skff.SCFFTransformer` (its ``module_``). The
+    first layer reads pairs: the positive pair of sample ``i`` is ``[x_i,
+    x_i]``, its negative pair ``[x_i, x_((i + k) mod n)]`` for a shift ``k``
+    of the batch. Layer ``l`` learns to push the goodness ``G+`` of
+    positives above ``threshold_pos[l]`` and the goodness ``G-`` of
+    negatives below ``threshold_neg[l]``:
+
+    ``loss = softplus(threshold_pos - G+) + softplus(G- - threshold_neg) + penalty * ||G+||``
+
+    averaged over samples and positions (:func:`skff.functional.contrastive_loss`).
+    A later layer either reads the positive and negative outputs of the
+    layer below (an unpaired layer) or forms pairs again (a paired one).
+
+    The network is used through its methods: :meth:`layer_loss` computes the
+    loss of one layer on a batch, the layers below it running frozen (the
+    greedy, layer-by-layer training); :meth:`features` returns the
+    standardised features of the chosen layers for the positive pairs
+    ``[x, x]`` (the transformer's ``transform``).
+
     Parameters
     ----------
-    layers : list of SCFF layers (see the module docstring)
-    threshold_pos, threshold_neg, penalty : list of float, one per layer
-    input_shape : tuple
-        Shape of one sample as the first layer expects it.
+    layers : list of DenseSCFFLayer, ConvSCFFLayer or BiRNNSCFFLayer
+        The layers, each sized for the :meth:`~DenseSCFFLayer.output_shape`
+        of the one below. The first must be paired.
+    threshold_pos, threshold_neg, penalty : sequence of float
+        One value per layer: ``Theta+``, ``Theta-`` and the weight
+        ``lambda`` of the goodness-norm penalty.
+    input_shape : tuple of int
+        Shape of one sample as the first layer expects it; inputs are
+        reshaped to ``(n, *input_shape)``, so flat rows are accepted.
+
+    Attributes
+    ----------
+    layers : torch.nn.ModuleList
+    threshold_pos, threshold_neg, penalty : list of float
+    input_shape : tuple of int
+
+    See Also
+    --------
+    DenseSCFFLayer, ConvSCFFLayer, BiRNNSCFFLayer : The layers.
+    skff.SCFFTransformer : The estimator that trains this network.
+
+    Examples
+    --------
+    A dense two-layer network (the second layer reads the streams of the
+    first); a few steps of training of the first layer by hand:
+
+    >>> import torch
+    >>> from skff.nn import DenseSCFFLayer, SCFFNetwork
+    >>> g = torch.Generator().manual_seed(0)
+    >>> layers = [DenseSCFFLayer(16, 12, paired=True, generator=g),
+    ...           DenseSCFFLayer(12, 8, paired=False, generator=g)]
+    >>> net = SCFFNetwork(layers, threshold_pos=[4.0, 1.0], threshold_neg=[6.0, 1.0],
+    ...                   penalty=[1e-4, 0.0], input_shape=(16,))
+    >>> x = torch.randn(10, 16, generator=g)
+    >>> before = float(net.layer_loss(x, 0, shift=3).detach())
+    >>> optimizer = torch.optim.AdamW(net.layers[0].parameters(), lr=0.01)
+    >>> for _ in range(20):
+    ...     optimizer.zero_grad()
+    ...     net.layer_loss(x, 0, shift=3).backward()
+    ...     optimizer.step()
+    >>> float(net.layer_loss(x, 0, shift=3).detach()) < before
+    True
+    >>> net.features(x, layers_out=[0, 1]).shape           # 12 + 8 features
+    torch.Size([10, 20])
+
+    The network of a fitted transformer computes its ``transform``:
+
+    >>> from sklearn.datasets import load_digits
+    >>> from skff import SCFFTransformer
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> scff = SCFFTransformer(hidden_layer_sizes=(32, 16), max_iter=1,
+    ...                        random_state=0).fit(X[:200])
+    >>> type(scff.module_).__name__, [type(layer).__name__ for layer in scff.module_.layers]
+    ('SCFFNetwork', ['DenseSCFFLayer', 'DenseSCFFLayer'])
+    >>> features = scff.module_.features(torch.as_tensor(X[:5], dtype=torch.float32), [0, 1])
+    >>> features.shape
+    torch.Size([5, 48])
+    >>> bool(torch.allclose(features, torch.as_tensor(scff.transform(X[:5])), atol=1e-5))
+    True
     """
 
     def __init__(self, layers, threshold_pos, threshold_neg, penalty, input_shape):
