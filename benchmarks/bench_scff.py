@@ -173,7 +173,7 @@ def run(args, untrained, refit_epoch=None):
         if args.encoder == "dense" and torch.device(scff._network_on_device()[0]).type == "cpu":
             epochs = [sum(1 for e in scff.history_ if e["stage"] == f"layer {i + 1}") for i in range(scff.n_layers_)]
             bound = matmul_bound_seconds(X.shape[1], scff._layer_sizes(), epochs, X.shape[0],
-                                         args.batch_size, args.pairing)
+                                         args.batch_size, scff._pairing())
             result["matmul_bound_seconds"] = bound
             result["train_fraction_of_matmul"] = bound / fit_seconds
     result["probe_feature_scaling"] = args.probe_scaling == "feature"
@@ -196,7 +196,7 @@ def main():
     parser.add_argument("--learning-rate-init", type=float, nargs="+")
     parser.add_argument("--learning-rate-decay", type=float, nargs="+")
     parser.add_argument("--augment-shift", type=int, default=0, help="random translation of pair members (pixels)")
-    parser.add_argument("--pairing", choices=["streams", "repair"], default="streams")
+    parser.add_argument("--pairing", choices=["streams", "repair"], default=None, help="default: the encoder's")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--train-size", type=int, default=0, help="use only the first N training images")
     parser.add_argument("--probe-epochs", type=int, default=50)

@@ -155,7 +155,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when ``X`` has string feature names.
-    module_ : skff.nn.scff.SCFFNetwork
+    module_ : skff.nn.SCFFNetwork
         The trained encoder (on the CPU).
     input_shape_ : tuple of int
     n_layers_ : int
