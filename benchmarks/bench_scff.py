@@ -136,6 +136,7 @@ def run(args, untrained, refit_epoch=None):
         input_shape=INPUT_SHAPES[args.encoder],
         batch_size=args.batch_size,
         pairing=args.pairing,
+        sequence_features=args.sequence_features,
         augment_shift=args.augment_shift,
         random_state=args.seed,
         device=args.device,
@@ -197,6 +198,8 @@ def main():
     parser.add_argument("--learning-rate-decay", type=float, nargs="+")
     parser.add_argument("--augment-shift", type=int, default=0, help="random translation of pair members (pixels)")
     parser.add_argument("--pairing", choices=["streams", "repair"], default=None, help="default: the encoder's")
+    parser.add_argument("--sequence-features", choices=["final", "mean"], default="final",
+                        help="birnn readout: final states or their mean over time")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--train-size", type=int, default=0, help="use only the first N training images")
     parser.add_argument("--probe-epochs", type=int, default=50)

@@ -94,6 +94,12 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         for ``"conv"`` (as the authors' MNIST CNN), ``"streams"`` otherwise.
     layers_out : array-like of int or None, default=None
         Layers whose features :meth:`transform` concatenates (``None``: all).
+    sequence_features : {"final", "mean"}, default="final"
+        ``"birnn"`` only: a layer's features are the final state of each
+        direction (the paper's readout), or the mean of its states over the
+        time steps. On MNIST rows the final state (after blank rows) keeps
+        little of the image: the mean gives much better features, and
+        training improves them (``benchmarks/README.md``).
     augment_shift : int, default=0
         Image inputs only (``input_shape=(channels, height, width)``, any
         encoder but ``"birnn"``): during training, each member of a
@@ -192,6 +198,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         "input_shape": [None, "array-like"],
         "pairing": [None, StrOptions({"streams", "repair"})],
         "layers_out": [None, "array-like"],
+        "sequence_features": [StrOptions({"final", "mean"})],
         "augment_shift": [Interval(Integral, 0, None, closed="left")],
         "threshold_pos": [None, Real, "array-like"],
         "threshold_neg": [None, Real, "array-like"],
@@ -220,6 +227,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         input_shape=None,
         pairing=None,
         layers_out=None,
+        sequence_features="final",
         augment_shift=0,
         threshold_pos=None,
         threshold_neg=None,
@@ -244,6 +252,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         self.input_shape = input_shape
         self.pairing = pairing
         self.layers_out = layers_out
+        self.sequence_features = sequence_features
         self.augment_shift = augment_shift
         self.threshold_pos = threshold_pos
         self.threshold_neg = threshold_neg
@@ -320,7 +329,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
                 kernel = 5 if index == 0 else 3
                 layer = ConvSCFFLayer(shape[0], size, _fit_kernel(kernel, shape[1:]), paired, generator)
             else:
-                layer = BiRNNSCFFLayer(shape[-1], size, paired, generator)
+                layer = BiRNNSCFFLayer(shape[-1], size, paired, generator, readout=self.sequence_features)
             layers.append(layer)
             shape = layer.output_shape(shape)
         n = len(sizes)

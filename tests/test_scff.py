@@ -256,3 +256,25 @@ def test_divergence_is_reported():
     X, _ = load_digits(return_X_y=True)
     with pytest.raises(TrainingDivergedError, match="layer 1"):
         _small(learning_rate_init=1e25, weight_decay=0.0, max_iter=3).fit(X[:200])
+
+
+def test_birnn_mean_readout_is_the_time_mean_of_the_states():
+    X, _ = load_digits(return_X_y=True)
+    params = dict(encoder="birnn", input_shape=(8, 8), hidden_layer_sizes=(6,), max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        final = SCFFTransformer(**params).fit(X)
+        mean = SCFFTransformer(sequence_features="mean", **params).fit(X)
+    # The readout does not change training: same weights.
+    for a, b in zip(final.module_.state_dict().values(), mean.module_.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    network, layer = mean.module_, mean.module_.layers[0]
+    with torch.no_grad():
+        x = torch.as_tensor(X[:5], dtype=torch.float32).view(5, 8, 8)
+        z = layer.respond(2 * layer.project(layer.prepare(x)))
+        states = layer.transmit(z).view(5, 8, 2, 6)
+    expected = states.mean(dim=1).flatten(1)
+    # transform standardises each layer's features per sample.
+    expected = standardize(expected)
+    np.testing.assert_allclose(mean.transform(X[:5]), expected.numpy(), rtol=1e-4, atol=1e-4)
+    assert not np.allclose(final.transform(X[:5]), mean.transform(X[:5]))

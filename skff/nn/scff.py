@@ -265,6 +265,10 @@ class BiRNNSCFFLayer(nn.Module):
         Source of the initial weights, uniform in ``+-1 / sqrt(fan_in)``:
         ``fan_in = in_features`` (doubled when paired) for ``weight_ih`` and
         ``bias``, ``hidden_size`` for ``weight_hh``.
+    readout : {"final", "mean"}, default="final"
+        What :meth:`features` returns: the triangle activity of the final
+        state of each direction (the paper's readout), or its mean over the
+        time steps.
 
     Attributes
     ----------
@@ -292,10 +296,11 @@ class BiRNNSCFFLayer(nn.Module):
     torch.Size([2, 8])
     """
 
-    def __init__(self, in_features, hidden_size, paired, generator=None):
+    def __init__(self, in_features, hidden_size, paired, generator=None, readout="final"):
         super().__init__()
         self.paired = paired
         self.hidden_size = hidden_size
+        self.readout = readout
         # Both directions stacked: rows [:hidden] forward, [hidden:] backward.
         # The input weight is scaled by its own fan-in (as a dense layer's):
         # with the hidden size instead, a few input features are drowned by
@@ -343,6 +348,8 @@ class BiRNNSCFFLayer(nn.Module):
     def features(self, z):
         """Triangle activity of each direction's final state: ``(n, 2 * hidden_size)``."""
         a = triangle(self._directions(z), dim=-1)
+        if self.readout == "mean":
+            return a.mean(dim=1).flatten(1)
         return torch.cat([a[:, -1, 0], a[:, 0, 1]], dim=1)
 
     def output_shape(self, input_shape):
