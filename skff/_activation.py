@@ -1,5 +1,6 @@
 """Activation learning (Zhou 2022) as an unsupervised outlier detector."""
 
+import copy
 import math
 from numbers import Integral, Real
 
@@ -116,7 +117,8 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         The trained network (on the CPU).
     n_layers_ : int
     n_iter_ : int
-        Epochs run.
+        Epochs run, accumulated over ``warm_start`` fits and :meth:`partial_fit`
+        calls (as ``len(history_)``).
     history_ : skorch.history.History
         One entry per epoch: ``loss`` (summed reconstruction error),
         ``layer_loss`` (per layer, the batch mean of ``||x_l - W_l y_l||^2``),
@@ -151,6 +153,8 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
     >>> detector.fit(X).predict(X_new)
     array([ 1,  1,  1, -1, -1])
     """
+
+    _ARCHITECTURE_PARAMS = ("hidden_layer_sizes", "activation", "constant_feature")
 
     _parameter_constraints = {
         "hidden_layer_sizes": ["array-like", Interval(Real, 0, None, closed="neither")],
@@ -273,7 +277,7 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         cpu_gen, _ = make_generators(rng, device)
 
         if warm:
-            network = self.module_.to(device)
+            network = self._warm_module(device)
             sizes = [layer.weight.shape[0] for layer in network.layers]
         else:
             constant = None
@@ -288,7 +292,10 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
 
         X_t = to_tensor(X, device)
         n = X_t.shape[0]
-        repeats = max(1, math.ceil(_MIN_EPOCH_SAMPLES / n))
+        # A small training set is presented several times per epoch so that
+        # an epoch means enough updates; a partial_fit chunk once, so that a
+        # small chunk does not outweigh a large one.
+        repeats = 1 if incremental else max(1, math.ceil(_MIN_EPOCH_SAMPLES / n))
         learning_rate = float(self.learning_rate_init)
 
         def step(indices, stage):
@@ -319,7 +326,8 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         )
         layerwise = self.schedule == "layerwise" and not incremental
         stages = (layerwise_stages if layerwise else simultaneous_stages)(len(sizes))
-        history = self.history_ if warm else History()
+        # A copy: a failed continuation must leave the fitted model as it was.
+        history = copy.deepcopy(self.history_) if warm else History()
         engine.run(
             network.layers, n * repeats, step, stages, generator=cpu_gen, device=device, history=history,
             epoch_metrics=epoch_metrics, callbacks=check_callbacks(self.callbacks), estimator=self,

@@ -8,6 +8,7 @@ samples share the call.
 """
 
 import copy
+import itertools
 
 import numpy as np
 import torch
@@ -54,21 +55,45 @@ def map_in_chunks(fn, X_t, scale=1):
 class TorchModuleMixin:
     """Fitted-module storage, device cache and pickling for skff estimators."""
 
+    # Parameters that define the fitted network; continuing training
+    # (warm_start, partial_fit) refuses to run when one of them changed.
+    _ARCHITECTURE_PARAMS = ()
+
     def _store_module(self, network, device):
         network.eval()
         self.module_ = network if device.type == "cpu" else copy.deepcopy(network).to("cpu")
-        self._inference_cache = (device, network)
+        self._fitted_architecture = {name: _canonical(getattr(self, name)) for name in self._ARCHITECTURE_PARAMS}
+        self._inference_cache = (device, network, _fingerprint(self.module_))
         self.device_ = str(device)
+
+    def _warm_module(self, device):
+        """A copy of the fitted network on ``device`` to continue training.
+
+        Training a copy keeps the fitted model intact when the continued
+        training fails (diverges, or a callback raises).
+        """
+        fitted = getattr(self, "_fitted_architecture", {})
+        changed = [name for name in self._ARCHITECTURE_PARAMS
+                   if name in fitted and _canonical(getattr(self, name)) != fitted[name]]
+        if changed:
+            raise ValueError(
+                f"{type(self).__name__}: {', '.join(changed)} changed since the model was fitted; "
+                "warm_start and partial_fit continue training the fitted network, which these parameters "
+                "define. Set them back, or fit from scratch (warm_start=False)."
+            )
+        return copy.deepcopy(self.module_).to(device)
 
     def _network_on_device(self):
         """``(device, module)`` for inference; falls back to the CPU with a warning."""
         device = resolve_device(self.device, for_inference=True)
         cached = getattr(self, "_inference_cache", None)
-        if cached is None or cached[0] != device:
+        # The fingerprint notices weights loaded into module_ in place (e.g.
+        # from a Checkpoint) after a device copy was cached.
+        if cached is None or cached[0] != device or cached[2] != _fingerprint(self.module_):
             network = self.module_ if device.type == "cpu" else copy.deepcopy(self.module_).to(device)
             network.eval()
-            self._inference_cache = cached = (device, network)
-        return cached
+            self._inference_cache = (device, network, _fingerprint(self.module_))
+        return self._inference_cache[:2]
 
     def __sklearn_is_fitted__(self):
         # n_features_in_ alone does not make a model: a fit that diverged
@@ -79,6 +104,20 @@ class TorchModuleMixin:
         state = super().__getstate__()
         state.pop("_inference_cache", None)
         return state
+
+
+def _fingerprint(module):
+    """In-place modification counters of a module's tensors (cheap to compare)."""
+    return tuple(t._version for t in itertools.chain(module.parameters(), module.buffers()))
+
+
+def _canonical(value):
+    """A parameter value in a form that compares equal across list/tuple/array spellings."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return tuple(_canonical(v) for v in value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def check_layer_sizes(value, name="hidden_layer_sizes"):

@@ -281,8 +281,12 @@ class LayerLocalEngine:
             else []
         )
         if optimizer_states:
-            for optimizer, state in zip(optimizers, optimizer_states):
+            for optimizer, state, rate, weight_decay in zip(optimizers, optimizer_states, rates, decays):
                 optimizer.load_state_dict(state)
+                # The moments carry over; the settings are the current ones
+                # (set_params between partial_fit calls takes effect).
+                for group in optimizer.param_groups:
+                    group["lr"], group["weight_decay"] = rate, weight_decay
         schedulers = [torch.optim.lr_scheduler.ExponentialLR(o, decay) for o in optimizers if decay != 1.0]
         use_validation = self.early_stopping and validation_score is not None and not incremental
         best = -float("inf") if use_validation else float("inf")

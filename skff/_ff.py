@@ -6,6 +6,7 @@ configuration: every unit is positive and the probability is Hinton's
 ``sigmoid(alpha * (G - threshold))``.
 """
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -45,6 +46,9 @@ _PROBE_SIZE = 512
 
 class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
     """Shared fit/predict of the Forward-Forward classifiers."""
+
+    _ARCHITECTURE_PARAMS = ("hidden_layer_sizes", "activation", "goodness", "goodness_aggregation", "top_k",
+                            "threshold", "alpha", "label_embedding")
 
     _parameter_constraints = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -186,7 +190,7 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
             rng = check_random_state(self.random_state)
         cpu_gen, device_gen = make_generators(rng, device)
 
-        X_val = y_val = None
+        X_val = y_val = weights_val = None
         early_stopping = self.early_stopping and not incremental
         if early_stopping:
             stratify = y_encoded if np.bincount(y_encoded).min() >= 2 else None
@@ -200,9 +204,16 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
             )
             X, X_val, y_encoded, y_val = split[:4]
             if weights is not None:
-                weights = split[4] / split[4].mean() if split[4].sum() > 0 else None
+                weights, weights_val = split[4], split[5]
+                if not weights.sum() > 0:
+                    raise ValueError(
+                        "sample weights (times class weights) sum to zero on the training part of the "
+                        "early-stopping split; no sample would be learned. Change validation_fraction or "
+                        "random_state, or turn early_stopping off."
+                    )
+                weights = weights / weights.mean()
 
-        network = self.module_ if warm else self._build_network(X.shape[1], classes.size, cpu_gen)
+        network = self._warm_module(device) if warm else self._build_network(X.shape[1], classes.size, cpu_gen)
         network = network.to(device)
         X_t = to_tensor(X, device)
         y_t = torch.as_tensor(y_encoded, dtype=torch.long, device=device)
@@ -223,10 +234,15 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
             X_val_t = to_tensor(X_val, device)
             y_val_t = torch.as_tensor(y_val, dtype=torch.long, device=device)
 
+            w_val_t = None if weights is None or not weights_val.sum() > 0 else to_tensor(weights_val, device)
+
             def validation_score(stage):
+                # Accuracy on the held-out part, weighted as the training loss is.
                 layers = [i for i in score_layers if i < stage.n_layers] or [stage.n_layers - 1]
-                predicted = _class_scores(network, X_val_t, layers).argmax(dim=1)
-                return float((predicted == y_val_t).float().mean())
+                correct = (_class_scores(network, X_val_t, layers).argmax(dim=1) == y_val_t).float()
+                if w_val_t is None:
+                    return float(correct.mean())
+                return float((correct * w_val_t).sum() / w_val_t.sum())
 
         probe = torch.arange(min(_PROBE_SIZE, X_t.shape[0]), device=device)
         probe_gen = torch.Generator(device=device).manual_seed(0)
@@ -253,7 +269,8 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         )
         layerwise = self.schedule == "layerwise" and not incremental
         stages = (layerwise_stages if layerwise else simultaneous_stages)(len(sizes))
-        history = self.history_ if warm else History()
+        # A copy: a failed continuation must leave the fitted model as it was.
+        history = copy.deepcopy(self.history_) if warm else History()
         network.train()
         result = engine.run(
             network.layers,
@@ -338,11 +355,14 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
                     "representative sample of the labels."
                 )
             if self.class_weight == "balanced":
-                # Classes absent from this y (possible in partial_fit's chunks
-                # only, where "balanced" is refused) would get no weight.
                 per_class = compute_class_weight("balanced", classes=np.arange(classes.size), y=y_encoded)
             else:
-                per_class = np.array([self.class_weight.get(c, 1.0) for c in classes.tolist()])
+                unknown = [k for k in self.class_weight if k not in set(classes.tolist())]
+                if unknown:
+                    raise ValueError(f"class_weight names classes that are not in the data: {unknown}.")
+                per_class = np.array([self.class_weight.get(c, 1.0) for c in classes.tolist()], dtype=float)
+                if not np.isfinite(per_class).all() or (per_class < 0).any():
+                    raise ValueError(f"class_weight values must be finite and non-negative, got {self.class_weight}.")
             weights = weights * per_class[y_encoded].astype(np.float32)
         total = weights.sum()
         if not total > 0:
@@ -560,7 +580,8 @@ _ATTRIBUTES_DOC = """
         The trained network (on the CPU).
     n_layers_ : int
     n_iter_ : int
-        Epochs run by the last :meth:`fit`.
+        Epochs run, accumulated over ``warm_start`` fits and
+        :meth:`partial_fit` calls (as ``len(history_)``).
     history_ : skorch.history.History
         One entry per epoch: ``loss`` (sum over layers), ``layer_loss``,
         ``validation_score`` (with early stopping), ``sparsity_positive`` and
@@ -623,6 +644,8 @@ class PolarFFClassifier(_BaseForwardForward):
     True
     """
     )
+
+    _ARCHITECTURE_PARAMS = _BaseForwardForward._ARCHITECTURE_PARAMS + ("positive_ratio", "probability", "epsilon")
 
     _parameter_constraints = {
         **_BaseForwardForward._parameter_constraints,

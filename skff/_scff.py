@@ -1,5 +1,6 @@
 """SCFFTransformer: unsupervised Self-Contrastive Forward-Forward features."""
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -79,7 +80,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         activity; the features of a layer are that map averaged over 2x2
         quadrants. ``"birnn"``: bidirectional recurrent layers, the goodness
         taken per time step; features are the final states of both
-        directions.
+        directions (or their mean over time, see ``sequence_features``).
     input_shape : tuple of int or None, default=None
         Shape of one sample, which ``X`` holds flattened in C order:
         ``(channels, height, width)`` for ``"conv"``, ``(time_steps,
@@ -166,11 +167,13 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
     input_shape_ : tuple of int
     n_layers_ : int
     n_iter_ : int
-        Epochs run, summed over layers.
+        Epochs run, summed over layers and accumulated over ``warm_start`` fits
+        and :meth:`partial_fit` calls (as ``len(history_)``).
     history_ : skorch.history.History
-        One entry per epoch: ``stage`` (the layer trained), ``loss``,
-        ``validation_score`` (minus the validation loss, with early stopping),
-        ``seconds``.
+        One entry per epoch: ``epoch``, ``stage`` (the layer trained, or
+        ``"all layers"`` for :meth:`partial_fit`), ``loss`` (summed over the
+        layers trained), ``layer_loss``, ``validation_score`` (minus the
+        validation loss, with early stopping), ``seconds``.
     device_ : str
 
     See Also
@@ -191,6 +194,9 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
     >>> clf.score(X[1500:], y[1500:]) > 0.9
     True
     """
+
+    _ARCHITECTURE_PARAMS = ("hidden_layer_sizes", "encoder", "input_shape", "pairing", "sequence_features",
+                            "threshold_pos", "threshold_neg", "penalty")
 
     _parameter_constraints = {
         "hidden_layer_sizes": [None, "array-like", Interval(Integral, 1, None, closed="left")],
@@ -412,7 +418,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
             if X.shape[0] < 2 or X_val.shape[0] < 2:
                 raise ValueError("early_stopping needs at least 2 training and 2 validation samples.")
 
-        network = (self.module_ if warm else self._build_network(input_shape, cpu_gen)).to(device)
+        network = self._warm_module(device) if warm else self._build_network(input_shape, cpu_gen).to(device)
         X_t = to_tensor(X, device)
         n_samples = X_t.shape[0]
 
@@ -479,7 +485,8 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
             estimator_name=type(self).__name__,
             optimizer="adamw",
         )
-        history = self.history_ if warm else History()
+        # A copy: a failed continuation must leave the fitted model as it was.
+        history = copy.deepcopy(self.history_) if warm else History()
         network.train()
         result = engine.run(
             network.layers, n_samples, step, stages, generator=cpu_gen, device=device,

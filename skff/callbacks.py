@@ -12,12 +12,20 @@ The training engine calls, on each of them:
   (no ``ConvergenceWarning`` is raised then);
 * ``on_train_end(estimator, network=..., history=...)`` once at the end.
 
-``estimator`` is the skff estimator being fitted (its fitted attributes are
-not set yet during training), ``network`` the ``torch.nn.Module`` being
-trained, on the training device, and ``history`` a
-:class:`skorch.history.History`. Subclass :class:`Callback` and override
-the hooks you need; methods take ``**kwargs`` so that hooks may gain
-arguments later.
+``estimator`` is the skff estimator being fitted (during a first fit its
+fitted attributes are not set yet; during a ``warm_start`` fit or a
+``partial_fit`` call they still describe the model before this call),
+``network`` the ``torch.nn.Module`` being trained, on the training device,
+and ``history`` a :class:`skorch.history.History` (for continued training,
+a copy of the earlier epochs plus the new ones). Subclass :class:`Callback`
+and override the hooks you need; methods take ``**kwargs`` so that hooks
+may gain arguments later.
+
+Stopping ends the whole fit: with a greedy layer-by-layer schedule
+(``SCFFTransformer``, ``schedule="layerwise"``) the layers after the current
+one keep their initial weights. Estimators are cloned with their callbacks
+(model selection clones them), so each clone works on its own copy: the
+state of a callback object you passed in is that of your own ``fit`` only.
 
 The names follow skorch's callbacks, but skorch's own callback classes
 expect a ``skorch.NeuralNet`` and do not run here.
@@ -25,6 +33,7 @@ expect a ``skorch.NeuralNet`` and do not run here.
 
 import logging
 import pathlib
+import warnings
 
 import torch
 
@@ -70,7 +79,15 @@ class Checkpoint(Callback):
     value improves, the network's ``state_dict`` (moved to the CPU) is written
     to ``path`` with :func:`torch.save`. Load it into a fitted estimator of the
     same configuration with
-    ``estimator.module_.load_state_dict(torch.load(path))``.
+    ``estimator.module_.load_state_dict(torch.load(path))``; predictions then
+    use the loaded weights, on any device.
+
+    Values are compared within a training stage: a greedy schedule starts
+    the comparison afresh with each layer (whose losses are not comparable
+    with the previous layer's). Across ``partial_fit`` calls and
+    ``warm_start`` fits the best value so far is kept, so a later, worse
+    epoch does not overwrite the file. A clone (as made by model selection)
+    writes to the same ``path``.
 
     Parameters
     ----------
@@ -85,7 +102,7 @@ class Checkpoint(Callback):
     Attributes
     ----------
     best_ : float or None
-        Best monitored value seen.
+        Best monitored value seen in the current training stage.
     saved_epochs_ : list of int
         Epochs after which the file was written.
 
@@ -109,14 +126,26 @@ class Checkpoint(Callback):
         self.path = path
         self.monitor = monitor
 
-    def on_train_begin(self, estimator, **kwargs):
+    def on_train_begin(self, estimator, *, history=None, **kwargs):
         if self.monitor not in (None, "validation_score", "loss"):
             raise ValueError(f"monitor must be 'validation_score', 'loss' or None, got {self.monitor!r}.")
-        self.best_ = None
-        self.saved_epochs_ = []
+        if self.monitor == "validation_score" and not getattr(estimator, "early_stopping", False):
+            warnings.warn(
+                "Checkpoint(monitor='validation_score') saves nothing without early_stopping=True "
+                "(there is no validation score); use monitor='loss' or None.",
+                UserWarning,
+                stacklevel=2,
+            )
+        continuing = history is not None and len(history) > 0 and hasattr(self, "best_")
+        if not continuing:
+            self.best_ = None
+            self.saved_epochs_ = []
+            self._stage = None
 
     def on_epoch_end(self, estimator, *, network, history, **kwargs):
         entry = history[-1]
+        if entry.get("stage") != self._stage:
+            self._stage, self.best_ = entry.get("stage"), None
         if self.monitor is not None:
             if self.monitor not in entry:
                 return False

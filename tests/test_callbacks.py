@@ -119,3 +119,32 @@ def test_object_without_hooks_is_rejected(digits):
     X, y = digits
     with pytest.raises(ValueError, match="lacks on_train_begin"):
         FFClassifier(max_iter=1, callbacks=[object()]).fit(X, y)
+
+
+def test_checkpoint_keeps_its_best_across_partial_fit_and_compares_within_a_stage(digits, tmp_path):
+    X, y = digits
+    checkpoint = Checkpoint(tmp_path / "best.pt", monitor="loss")
+    clf = PolarFFClassifier(hidden_layer_sizes=(16,), random_state=0, callbacks=[checkpoint])
+    for _ in range(3):
+        clf.partial_fit(X, y, classes=np.arange(10))
+    losses = clf.loss_curve_
+    expected = [i + 1 for i, v in enumerate(losses) if v < min(losses[:i], default=np.inf)]
+    assert checkpoint.saved_epochs_ == expected
+    # Greedy SCFF: each layer's first epoch is a new best of its own stage.
+    greedy = Checkpoint(tmp_path / "scff.pt", monitor="loss")
+    scff = SCFFTransformer(hidden_layer_sizes=(8, 8), max_iter=2, random_state=0, callbacks=[greedy]).fit(X)
+    assert 3 in greedy.saved_epochs_
+    with pytest.warns(UserWarning, match="early_stopping"):
+        FFClassifier(hidden_layer_sizes=(8,), max_iter=1, callbacks=[Checkpoint(tmp_path / "x.pt")]).fit(X, y)
+
+
+def test_loaded_checkpoint_reaches_predictions_through_the_device_cache(digits, tmp_path):
+    X, y = digits
+    path = tmp_path / "first.pt"
+    clf = FFClassifier(hidden_layer_sizes=(16,), max_iter=1, random_state=0,
+                       callbacks=[Checkpoint(path, monitor=None)]).fit(X, y)
+    first = clf.predict_proba(X)
+    clf.set_params(warm_start=True, callbacks=None).fit(X, y)
+    assert not np.allclose(clf.predict_proba(X), first)
+    clf.module_.load_state_dict(torch.load(path))
+    np.testing.assert_allclose(clf.predict_proba(X), first, atol=1e-6)

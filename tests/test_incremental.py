@@ -180,3 +180,56 @@ def test_unsupervised_warm_start_continues_from_fitted_weights(make):
     cold = make().set_params(warm_start=False)
     first = cold.fit(X).history_[0]["loss"]
     assert cold.fit(X).history_[0]["loss"] == first and cold.n_iter_ == epochs
+
+
+CONTINUED = [
+    (lambda **p: FFClassifier(hidden_layer_sizes=(8, 8), max_iter=2, random_state=0, **p), {"hidden_layer_sizes": (16,)}),
+    (lambda **p: PolarFFClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0, **p), {"threshold": 5.0}),
+    (lambda **p: SCFFTransformer(hidden_layer_sizes=(8,), max_iter=1, random_state=0, **p), {"encoder": "conv"}),
+    (lambda **p: ActivationLearningAnomalyDetector(max_iter=2, random_state=0, **p), {"hidden_layer_sizes": (3,)}),
+]
+
+
+def _fit_args(estimator, X, y):
+    return (X, y) if isinstance(estimator, (FFClassifier, PolarFFClassifier)) else (X,)
+
+
+@pytest.mark.parametrize("make, change", CONTINUED)
+def test_continuing_after_an_architecture_change_is_refused(make, change):
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    estimator = make(warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(*_fit_args(estimator, X, y))
+        expected = estimator.n_iter_
+        estimator.set_params(**change)
+        name = next(iter(change))
+        with pytest.raises(ValueError, match=f"{name} changed since the model was fitted"):
+            estimator.fit(*_fit_args(estimator, X, y))
+        with pytest.raises(ValueError, match=f"{name} changed since the model was fitted"):
+            estimator.partial_fit(*_fit_args(estimator, X, y))
+        assert estimator.n_iter_ == expected
+        # Without warm_start, fit starts afresh with the new architecture.
+        estimator.set_params(warm_start=False).fit(*_fit_args(estimator, X, y))
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_failed_continuation_leaves_the_fitted_model_intact(cls, digits):
+    X_train, X_test, y_train, _ = digits
+    clf = cls(hidden_layer_sizes=(16,), random_state=0).partial_fit(X_train, y_train, classes=np.arange(10))
+    before = clf.predict_proba(X_test)
+    history = len(clf.history_)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        clf.partial_fit(X_train * 1e30, y_train)
+    np.testing.assert_array_equal(clf.predict_proba(X_test), before)
+    assert len(clf.history_) == history == clf.n_iter_
+
+
+def test_set_params_between_partial_fit_calls_takes_effect(digits):
+    X_train, _, y_train, _ = digits
+    clf = PolarFFClassifier(hidden_layer_sizes=(16,), random_state=0).partial_fit(X_train, y_train,
+                                                                                 classes=np.arange(10))
+    weights = clf.module_.layers[0].weight.detach().clone()
+    clf.set_params(learning_rate_init=1e-12).partial_fit(X_train, y_train)
+    torch.testing.assert_close(clf.module_.layers[0].weight.detach(), weights, rtol=0, atol=1e-8)

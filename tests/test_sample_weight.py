@@ -106,3 +106,26 @@ def test_sample_weight_with_early_stopping(cls):
     assert clf.best_validation_score_ == max(clf.validation_scores_)
     # Misaligned weights would teach class 3 through other samples' weights.
     assert recall_score(y_test, clf.predict(X_test), labels=[3], average="macro") <= 0.2
+
+
+def test_class_weight_dict_must_name_known_classes():
+    X, y = load_digits(return_X_y=True)
+    with pytest.raises(ValueError, match="not in the data"):
+        PolarFFClassifier(class_weight={0: 1.0, 42: 2.0}, max_iter=1).fit(X, y)
+    with pytest.raises(ValueError, match="non-negative"):
+        PolarFFClassifier(class_weight={0: -1.0}, max_iter=1).fit(X, y)
+
+
+def test_weights_vanishing_from_the_training_split_are_an_error():
+    X, y = load_digits(return_X_y=True)
+    weight = np.zeros(len(y))
+    weight[:2] = 1.0  # too few to survive the split in every case: force it
+    clf = PolarFFClassifier(max_iter=1, early_stopping=True, validation_fraction=0.5, random_state=0)
+    rng = np.random.RandomState(0)
+    for _ in range(20):
+        try:
+            clf.set_params(random_state=int(rng.randint(1000))).fit(X, y, sample_weight=weight)
+        except ValueError as exc:
+            assert "training part of the early-stopping split" in str(exc)
+            return
+    pytest.fail("no seed put both weighted samples into the validation part")
