@@ -1,19 +1,16 @@
 """Activation learning (Zhou 2022) as an unsupervised outlier detector."""
 
-import copy
 import math
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.history import History
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import TorchModuleMixin, check_callbacks, map_in_chunks, to_tensor
-from ._device import continued_random_state, make_generators, resolve_device
+from ._device import make_generators, resolve_device
 from ._engine import LayerLocalEngine, TrainingDivergedError, layerwise_stages, simultaneous_stages
 from .nn import ActivationLearningNetwork
 
@@ -270,10 +267,7 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         warm = hasattr(self, "module_") and (incremental or self.warm_start)
         X = validate_data(self, X, dtype=np.float32, reset=not warm)
         device = resolve_device(self.device)
-        if incremental and warm:
-            rng = continued_random_state(self.random_state, len(self.history_))
-        else:
-            rng = check_random_state(self.random_state)
+        rng = self._training_random_state(incremental, warm)
         cpu_gen, _ = make_generators(rng, device)
 
         if warm:
@@ -326,8 +320,7 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         )
         layerwise = self.schedule == "layerwise" and not incremental
         stages = (layerwise_stages if layerwise else simultaneous_stages)(len(sizes))
-        # A copy: a failed continuation must leave the fitted model as it was.
-        history = copy.deepcopy(self.history_) if warm else History()
+        history = self._history_to_extend(warm)
         engine.run(
             network.layers, n * repeats, step, stages, generator=cpu_gen, device=device, history=history,
             epoch_metrics=epoch_metrics, callbacks=check_callbacks(self.callbacks), estimator=self,

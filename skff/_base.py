@@ -13,7 +13,10 @@ import itertools
 import numpy as np
 import torch
 
-from ._device import resolve_device
+from skorch.history import History
+from sklearn.utils import check_random_state
+
+from ._device import continued_random_state, resolve_device
 
 # Samples per inference chunk on the CPU. Fixed (the last chunk is padded),
 # because GEMM kernels sum in a shape-dependent order: with a fixed shape
@@ -82,6 +85,28 @@ class TorchModuleMixin:
                 "define. Set them back, or fit from scratch (warm_start=False)."
             )
         return copy.deepcopy(self.module_).to(device)
+
+    def _training_random_state(self, incremental, warm):
+        """Random state of a fit: a continued ``partial_fit`` call shuffles afresh, reproducibly."""
+        if incremental and warm:
+            return continued_random_state(self.random_state, len(self.history_))
+        return check_random_state(self.random_state)
+
+    def _history_to_extend(self, warm):
+        # A copy: a failed continuation must leave the fitted model as it was.
+        return copy.deepcopy(self.history_) if warm else History()
+
+    def _carried_optimizer_states(self, incremental, warm):
+        """Optimiser states a continued ``partial_fit`` call starts from (else None)."""
+        return getattr(self, "_optimizer_states", None) if incremental and warm else None
+
+    def _keep_optimizer_states(self, incremental, result):
+        # Adam's moments carry over between partial_fit calls only (as in
+        # MLPClassifier); kept on the CPU so the model pickles device-neutrally.
+        if incremental:
+            self._optimizer_states = optimizer_states_to_cpu(result.optimizer_states)
+        else:
+            self.__dict__.pop("_optimizer_states", None)
 
     def _network_on_device(self):
         """``(device, module)`` for inference; falls back to the CPU with a warning."""

@@ -6,12 +6,10 @@ configuration: every unit is positive and the probability is Hinton's
 ``sigmoid(alpha * (G - threshold))``.
 """
 
-import copy
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.history import History
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -23,14 +21,13 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._base import (
     TorchModuleMixin,
     check_callbacks,
-    optimizer_states_to_cpu,
     check_layer_indices,
     check_layer_sizes,
     inference_chunk,
     map_in_chunks,
     to_tensor,
 )
-from ._device import continued_random_state, make_generators, resolve_device
+from ._device import make_generators, resolve_device
 from ._engine import LayerLocalEngine, layerwise_stages, simultaneous_stages
 from .functional import (
     bernoulli_label_patterns,
@@ -184,10 +181,7 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
                 )
 
         device = resolve_device(self.device)
-        if incremental and warm:
-            rng = continued_random_state(self.random_state, len(self.history_))
-        else:
-            rng = check_random_state(self.random_state)
+        rng = self._training_random_state(incremental, warm)
         cpu_gen, device_gen = make_generators(rng, device)
 
         X_val = y_val = weights_val = None
@@ -269,8 +263,7 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         )
         layerwise = self.schedule == "layerwise" and not incremental
         stages = (layerwise_stages if layerwise else simultaneous_stages)(len(sizes))
-        # A copy: a failed continuation must leave the fitted model as it was.
-        history = copy.deepcopy(self.history_) if warm else History()
+        history = self._history_to_extend(warm)
         network.train()
         result = engine.run(
             network.layers,
@@ -286,7 +279,7 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
             estimator=self,
             network=network,
             incremental=incremental,
-            optimizer_states=getattr(self, "_optimizer_states", None) if incremental and warm else None,
+            optimizer_states=self._carried_optimizer_states(incremental, warm),
         )
         self.classes_ = classes
         self._store_module(network, device)
@@ -301,12 +294,7 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
             else None
         )
         self.best_validation_score_ = result.best_validation_score if early_stopping else None
-        # Adam's moments carry over between partial_fit calls only (as in
-        # MLPClassifier); kept on the CPU so the model pickles device-neutrally.
-        if incremental:
-            self._optimizer_states = optimizer_states_to_cpu(result.optimizer_states)
-        elif hasattr(self, "_optimizer_states"):
-            del self._optimizer_states
+        self._keep_optimizer_states(incremental, result)
         return self
 
     def _encode_labels(self, y, incremental, first_call, classes, warm):

@@ -1,14 +1,11 @@
 """SCFFTransformer: unsupervised Self-Contrastive Forward-Forward features."""
 
-import copy
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.history import History
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -18,10 +15,9 @@ from ._base import (
     check_layer_indices,
     check_layer_sizes,
     map_in_chunks,
-    optimizer_states_to_cpu,
     to_tensor,
 )
-from ._device import continued_random_state, make_generators, resolve_device
+from ._device import make_generators, resolve_device
 from ._engine import LayerLocalEngine, Stage
 from .functional.contrastive import random_translate
 from .nn.scff import BiRNNSCFFLayer, ConvSCFFLayer, DenseSCFFLayer, SCFFNetwork
@@ -405,10 +401,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
             raise ValueError(f"max_iter must be non-negative integers, got {self.max_iter!r}.")
 
         device = resolve_device(self.device)
-        if incremental and warm:
-            rng = continued_random_state(self.random_state, len(self.history_))
-        else:
-            rng = check_random_state(self.random_state)
+        rng = self._training_random_state(incremental, warm)
         cpu_gen, device_gen = make_generators(rng, device)
         X_val = None
         early_stopping = self.early_stopping and not incremental
@@ -485,19 +478,15 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
             estimator_name=type(self).__name__,
             optimizer="adamw",
         )
-        # A copy: a failed continuation must leave the fitted model as it was.
-        history = copy.deepcopy(self.history_) if warm else History()
+        history = self._history_to_extend(warm)
         network.train()
         result = engine.run(
             network.layers, n_samples, step, stages, generator=cpu_gen, device=device,
             history=history, validation_score=validation_score, callbacks=check_callbacks(self.callbacks),
             estimator=self, network=network, incremental=incremental,
-            optimizer_states=getattr(self, "_optimizer_states", None) if incremental and warm else None,
+            optimizer_states=self._carried_optimizer_states(incremental, warm),
         )
-        if incremental:
-            self._optimizer_states = optimizer_states_to_cpu(result.optimizer_states)
-        elif hasattr(self, "_optimizer_states"):
-            del self._optimizer_states
+        self._keep_optimizer_states(incremental, result)
         self._store_module(network, device)
         self.input_shape_ = input_shape
         self.n_layers_ = n_layers
