@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from skff import ActivationLearningAnomalyDetector, FFClassifier, PolarFFClassifier, SCFFTransformer
 
@@ -69,6 +69,24 @@ def digits():
 def breast_cancer():
     """Standardised ``load_breast_cancer``: a stratified 75/25 split."""
     return _standardised_split(*load_breast_cancer(return_X_y=True))
+
+
+@lru_cache(maxsize=None)
+def benign_training_split():
+    """Breast cancer as an outlier task: ``(X_train, X_test, is_anomaly)``.
+
+    Features scaled to [0, 1]; training on 70% of the benign tumours; the test
+    set holds the other benign ones and every malignant one (the anomalies).
+    """
+    X, y = load_breast_cancer(return_X_y=True)
+    X = MinMaxScaler().fit_transform(X)
+    normal, anomalous = X[y == 1], X[y == 0]
+    X_train, X_normal_test = train_test_split(normal, test_size=0.3, random_state=0)
+    X_test = np.vstack([X_normal_test, anomalous])
+    is_anomaly = np.r_[np.zeros(len(X_normal_test)), np.ones(len(anomalous))]
+    for array in (X_train, X_test, is_anomaly):  # shared between tests: nobody may change them
+        array.setflags(write=False)
+    return X_train, X_test, is_anomaly
 
 
 def _standardised_split(X, y, **sizes):

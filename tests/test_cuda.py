@@ -14,13 +14,14 @@ import numpy as np
 import pytest
 import torch
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.preprocessing import StandardScaler
 
+from _cases import benign_training_split
 from skff import ActivationLearningAnomalyDetector, FFClassifier, PolarFFClassifier, SCFFTransformer
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -95,13 +96,8 @@ def test_scff_on_gpu_gives_useful_features_and_loads_on_cpu(encoder, digits, mon
 
 
 def test_detector_on_gpu_scores_like_cpu_and_loads_on_cpu(monkeypatch):
-    X, y = load_breast_cancer(return_X_y=True)
     # Malignant tumours are the minority; train on benign only.
-    X = MinMaxScaler().fit_transform(X)
-    normal, anomalous = X[y == 1], X[y == 0]
-    X_train, X_normal_test = train_test_split(normal, test_size=0.3, random_state=0)
-    X_test = np.vstack([X_normal_test, anomalous])
-    is_anomaly = np.r_[np.zeros(len(X_normal_test)), np.ones(len(anomalous))]
+    X_train, X_test, is_anomaly = benign_training_split()
     params = dict(max_iter=20, random_state=0)
     gpu = ActivationLearningAnomalyDetector(device="cuda", **params).fit(X_train)
     cpu = ActivationLearningAnomalyDetector(device="cpu", **params).fit(X_train)

@@ -6,13 +6,14 @@ import warnings
 import numpy as np
 import torch
 import pytest
-from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.preprocessing import StandardScaler
 
+from _cases import benign_training_split
 from skff import ActivationLearningAnomalyDetector, FFClassifier, PolarFFClassifier, SCFFTransformer
 
 CLASSIFIERS = [FFClassifier, PolarFFClassifier]
@@ -143,12 +144,8 @@ def test_scff_partial_fit_trains_every_layer_on_every_batch():
 
 
 def test_detector_partial_fit_matches_fit_quality():
-    X, y = load_breast_cancer(return_X_y=True)
-    X = MinMaxScaler().fit_transform(X)
-    normal, anomalous = X[y == 1], X[y == 0]
-    X_train, X_normal_test = train_test_split(normal, test_size=0.3, random_state=0)
-    X_test = np.vstack([X_normal_test, anomalous])
-    is_anomaly = np.r_[np.zeros(len(X_normal_test)), np.ones(len(anomalous))]
+    # Malignant tumours are the minority; train on benign only.
+    X_train, X_test, is_anomaly = benign_training_split()
 
     streamed = ActivationLearningAnomalyDetector(random_state=0)
     for chunk in stream(len(X_train), n_chunks=3, epochs=10):
