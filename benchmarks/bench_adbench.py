@@ -8,9 +8,10 @@ stratified split; every detector is fitted on the *unlabelled* training part
 the training part, for every method alike (IsolationForest and ECOD do not
 depend on it). Every method sees the same splits.
 
-Methods: ``al`` (``ActivationLearningAnomalyDetector`` defaults), ``al_paper``
-(the same without the appended constant feature: unit-length scaling as in
-the paper), ``iforest``, ``lof`` (``novelty=True``), ``ocsvm``, ``knn`` and
+Methods: ``al`` (``ActivationLearningAnomalyDetector`` defaults),
+``al_nobins`` (the same without the histogram code, ``n_bins=None``: scaled
+feature values and the appended constant only), ``al_paper`` (neither the
+code nor the constant: unit-length scaling of the sample as in the paper), ``iforest``, ``lof`` (``novelty=True``), ``ocsvm``, ``knn`` and
 ``ecod`` (PyOD, ``pip install skff[benchmarks]``). ``--max-train`` caps the
 training set of the neighbour/kernel methods (``lof``, ``knn``, ``ocsvm``):
 above it they are fitted on a random subsample of that size, and the output
@@ -82,8 +83,12 @@ class _PyOD(BaseEstimator):
 def make_method(name, seed, al_params):
     if name == "al":
         return ActivationLearningAnomalyDetector(random_state=seed, **al_params)
+    if name == "al_nobins":
+        return ActivationLearningAnomalyDetector(random_state=seed, **{**al_params, "n_bins": None})
     if name == "al_paper":
-        return ActivationLearningAnomalyDetector(random_state=seed, **{**al_params, "constant_feature": None})
+        return ActivationLearningAnomalyDetector(
+            random_state=seed, **{**al_params, "constant_feature": None, "n_bins": None}
+        )
     if name == "iforest":
         return IsolationForest(random_state=seed)
     if name == "lof":
@@ -216,7 +221,7 @@ def main():
     parser.add_argument("--datasets", nargs="*", help="substrings of data set names (default: all)")
     parser.add_argument("--exclude", nargs="*", default=[], help="substrings of data set names to skip")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--methods", nargs="+", default=["al", "al_paper", "iforest", "lof", "ocsvm", "knn", "ecod"])
+    parser.add_argument("--methods", nargs="+", default=["al", "al_nobins", "al_paper", "iforest", "lof", "ocsvm", "knn", "ecod"])
     parser.add_argument("--max-train", type=int, default=20000,
                         help="training rows for lof/knn/ocsvm (random subsample above it; 0 = all)")
     parser.add_argument("--al-params", nargs="*", help="key=value overrides of the detector's parameters")

@@ -40,17 +40,20 @@ is_anomaly = np.r_[np.zeros(len(benign_test), dtype=bool), np.ones(len(malignant
 print(f"train: {len(benign_train)} benign; test: {len(benign_test)} benign, {len(malignant)} malignant")
 
 # %%
-# Three detectors
-# ---------------
-# Besides the default detector, the paper's original setting
-# (``constant_feature=None``): every sample is scaled to unit length before
-# the first layer, which throws away how far it lies from the centre of the
-# data. The default appends a constant feature first so that this distance
-# survives the scaling.
+# Four detectors
+# --------------
+# The default detector gives its first layer two views of each sample: the
+# standardised values with a constant feature appended, scaled to unit
+# length, and a histogram code that marks the bin each value falls in
+# (``n_bins=20`` per feature). Beside it: the values alone
+# (``n_bins=None``), and the paper's original setting
+# (``constant_feature=None, n_bins=None``): every sample scaled to unit
+# length, which throws away how far it lies from the centre of the data.
 detectors = {
     "activation learning": ActivationLearningAnomalyDetector(random_state=0),
-    "activation learning, constant_feature=None": ActivationLearningAnomalyDetector(
-        constant_feature=None, random_state=0
+    "activation learning, n_bins=None": ActivationLearningAnomalyDetector(n_bins=None, random_state=0),
+    "paper setting (no constant, no bins)": ActivationLearningAnomalyDetector(
+        constant_feature=None, n_bins=None, random_state=0
     ),
     "IsolationForest": IsolationForest(random_state=0),
 }
@@ -71,7 +74,7 @@ for name, detector in detectors.items():
 # The AUC-ROC is the probability that a random malignant tumour scores lower
 # (less typical) than a random benign one; the ROC curve ranks the test
 # samples by ``-score_samples``.
-fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+fig, axes = plt.subplots(2, 3, figsize=(15, 8))
 axes = axes.ravel()
 for ax, (name, score) in zip(axes, scores.items()):
     bins = np.histogram_bin_edges(score, bins=30)
@@ -80,10 +83,10 @@ for ax, (name, score) in zip(axes, scores.items()):
     ax.set_title(name)
     ax.set_xlabel("score_samples (higher = more typical)")
 axes[0].set_ylabel("density")
-axes[2].set_ylabel("density")
+axes[3].set_ylabel("density")
 axes[0].legend(loc="upper left")
 
-ax = axes[3]
+ax = axes[4]
 for name, score in scores.items():
     false_positive, true_positive, _ = roc_curve(is_anomaly, -score)
     label = f"{name} ({roc_auc_score(is_anomaly, -score):.3f})"
@@ -93,14 +96,16 @@ ax.set_xlabel("false positive rate (benign flagged)")
 ax.set_ylabel("true positive rate (malignant flagged)")
 ax.set_title("ROC curves (AUC)")
 ax.legend(loc="lower right", fontsize=8)
+axes[5].axis("off")
 fig.tight_layout()
 
 # %%
-# On this data the default activation-learning detector and the isolation
-# forest reach about the same AUC and rank most malignant tumours below nearly
-# all benign ones. Without the constant feature the detector does worse than
-# chance. Where the signal lies shows in the distance of the standardised
-# samples from the centre of the training data:
+# On this data the activation-learning detectors with the constant feature and
+# the isolation forest reach about the same AUC and rank most malignant
+# tumours below nearly all benign ones. Without the constant feature (the
+# paper setting) the detector does worse than chance. Where the signal lies
+# shows in the distance of the standardised samples from the centre of the
+# training data:
 norms = np.linalg.norm(StandardScaler().fit(benign_train).transform(X_test), axis=1)
 print(
     f"median distance from the centre: benign {np.median(norms[~is_anomaly]):.1f}, "
@@ -110,9 +115,11 @@ print(
 
 # %%
 # The malignant tumours lie far outside the benign cloud: the distance alone
-# ranks them as well as either detector. The unit-length scaling of
-# ``constant_feature=None`` removes exactly that distance, and the direction
-# that is left does not flag them here. The constant feature is what lets the
-# default detector see the distance; this data set does not show that
-# activation learning finds more than that.
+# ranks them as well as any detector. The unit-length scaling of the paper
+# setting removes exactly that distance, and the direction that is left does
+# not flag them here. The constant feature is what lets the detector see the
+# distance. The histogram code adds nothing on this data (the anomalies are
+# simply far out); it matters where rare values sit close to the centre, such
+# as a gap between two modes of a feature, and it raises the mean AUC-ROC on
+# the 28 ADBench sets from 0.718 to 0.759 (see the benchmarks page).
 plt.show()

@@ -20,6 +20,11 @@ from .nn import ActivationLearningNetwork
 _MIN_EPOCH_SAMPLES = 4096
 # Training samples whose output activation is recorded in the history.
 _PROBE_SIZE = 512
+# Percentiles of the training values that bound each feature's histogram
+# bins. The training data of an outlier detector holds outliers: a min-max
+# range would be stretched by a few extreme values and leave the typical
+# samples crowded into one or two bins.
+_BIN_RANGE_PERCENTILES = (0.5, 99.5)
 
 
 class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEstimator):
@@ -48,8 +53,9 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
     hidden_layer_sizes : array-like of int and float, default=(0.5, 1)
         Units per layer; the last layer is the linear output. An int is a
         number of units; a float is a multiple of the layer's input width
-        (rounded up; the first layer's input counts the appended constant),
-        so ``(0.5, 1)`` on 9 features plus the constant means ``(5, 1)``. A
+        (rounded up; for the first layer, the number of features plus the
+        appended constant, whatever the length of the histogram code), so
+        ``(0.5, 1)`` on 9 features plus the constant means ``(5, 1)``. A
         single layer at least as wide as its input reconstructs everything
         and gives no signal. The default: a subspace layer (what it cannot
         reconstruct lowers the activation), then one unit that responds to
@@ -63,6 +69,22 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         Value of the constant feature appended before the unit-length
         scaling, in units of the median norm of the training samples.
         ``None`` scales the raw samples to unit length (the paper's setting).
+    n_bins : int >= 2 or None, default=20
+        ``None``: the network sees the (scaled) feature values only. An int
+        also gives it a histogram code of each sample
+        (:func:`skff.functional.histogram_code`): every feature's range
+        (its 0.5th to 99.5th percentile in the training data) is cut into
+        ``n_bins`` equal bins and the sample marks the bin each of its
+        values falls in. The competitive units then learn how often each
+        bin is visited, together with the other features' bins, so values
+        in rarely visited bins lower the output activation even when they
+        are close to the centre (skewed, multi-modal or discrete features).
+        On the 28 classical ADBench sets the code raises the mean AUC-ROC
+        from 0.718 to 0.759 (``benchmarks/README.md``). The first layer's
+        input grows to ``n_features * (n_bins + 1) + 1`` columns.
+    histogram_share : float in (0, 1), default=0.5
+        Share of the unit-length input given to the histogram code (the
+        feature values get the rest). Unused when ``n_bins=None``.
     schedule : {"simultaneous", "layerwise"}, default="simultaneous"
         ``"simultaneous"`` updates every layer on every batch (one forward
         pass). ``"layerwise"`` trains layer 1 until it converges (or
@@ -83,10 +105,12 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         Expected share of outliers in the training data; sets ``offset_``
         as in :class:`~sklearn.ensemble.IsolationForest`: a float makes
         ``offset_`` that percentile of the training scores. ``"auto"``: a
-        sample is an outlier when its unexplained energy ``1 - score`` is
-        more than four times the median unexplained energy of the training
-        samples, ``offset_ = 1 - 4 * median(1 - score)`` (on the ADBench
-        data this flags a few percent of the inliers).
+        sample is an outlier when the logarithm of its score lies more than
+        three robust standard deviations below the training median,
+        ``offset_ = exp(median(log s) - 3 * 1.4826 * MAD(log s))`` over the
+        training scores ``s`` (MAD: median absolute deviation). The log,
+        because the layers' activation filters multiply (paper eq. 9). On
+        the ADBench sets tried this flags 0-8% of the inliers.
     random_state : int, RandomState instance or None, default=None
         Initial weights and the order of the batches. The same value gives
         the same model on the same device. The global torch random state is
@@ -151,12 +175,14 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
     array([ 1,  1,  1, -1, -1])
     """
 
-    _ARCHITECTURE_PARAMS = ("hidden_layer_sizes", "activation", "constant_feature")
+    _ARCHITECTURE_PARAMS = ("hidden_layer_sizes", "activation", "constant_feature", "n_bins", "histogram_share")
 
     _parameter_constraints = {
         "hidden_layer_sizes": ["array-like", Interval(Real, 0, None, closed="neither")],
         "activation": [StrOptions({"std_abs", "abs"})],
         "constant_feature": [None, Interval(Real, 0, None, closed="neither")],
+        "n_bins": [None, Interval(Integral, 2, None, closed="left")],
+        "histogram_share": [Interval(Real, 0, 1, closed="neither")],
         "schedule": [StrOptions({"simultaneous", "layerwise"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -177,6 +203,8 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         *,
         activation="abs",
         constant_feature=5.0,
+        n_bins=20,
+        histogram_share=0.5,
         schedule="simultaneous",
         learning_rate_init=0.1,
         batch_size=100,
@@ -193,6 +221,8 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.constant_feature = constant_feature
+        self.n_bins = n_bins
+        self.histogram_share = histogram_share
         self.schedule = schedule
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
@@ -247,7 +277,8 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
 
         For data streamed in chunks (larger than memory): call it once per
         chunk. The first call fixes the appended constant (from that chunk's
-        median sample norm) and the layer sizes. Every layer learns on every
+        median sample norm), the histogram bins (from that chunk's
+        percentiles) and the layer sizes. Every layer learns on every
         batch (``schedule`` is not used). ``offset_`` (the threshold of
         :meth:`predict`) is set from the scores of the chunk just seen.
 
@@ -278,10 +309,15 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
             if self.constant_feature is not None:
                 median_norm = float(np.median(np.linalg.norm(X, axis=1)))
                 constant = float(self.constant_feature) * (median_norm if median_norm > 0 else 1.0)
-            n_inputs = X.shape[1] + (constant is not None)
-            sizes = self._layer_sizes(n_inputs)
+            bin_range = None
+            if self.n_bins is not None:
+                bin_range = tuple(
+                    torch.from_numpy(np.percentile(X, q, axis=0).astype(np.float32)) for q in _BIN_RANGE_PERCENTILES
+                )
+            sizes = self._layer_sizes(X.shape[1] + (constant is not None))
             network = ActivationLearningNetwork(
-                X.shape[1], sizes, transmission=self.activation, constant=constant, generator=cpu_gen
+                X.shape[1], sizes, transmission=self.activation, constant=constant, generator=cpu_gen,
+                bin_range=bin_range, n_bins=self.n_bins or 2, histogram_share=self.histogram_share,
             ).to(device)
 
         X_t = to_tensor(X, device)
@@ -396,9 +432,18 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
 
 
 def _auto_offset(scores):
-    """Score below which a sample's unexplained energy ``1 - score`` exceeds
-    four times the median unexplained energy of the training samples."""
-    return float(1.0 - 4.0 * np.median(1.0 - scores))
+    """Score whose log lies three robust standard deviations below the
+    median log score of the training samples.
+
+    In log space because the output activation is a product of the layers'
+    activation filters (paper eq. 9). Not a rule on ``1 - score``: with the
+    histogram code even typical samples leave much of their input
+    unexplained, and a multiple of that overshoots the score range.
+    """
+    log_scores = np.log(np.maximum(scores, np.finfo(np.float64).tiny))
+    median = np.median(log_scores)
+    spread = 1.4826 * np.median(np.abs(log_scores - median))
+    return float(np.exp(median - 3.0 * spread))
 
 
 def _output_activation(network, X_t):

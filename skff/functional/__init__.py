@@ -7,7 +7,7 @@ values worked out by hand and reused by every estimator.
 from .contrastive import contrastive_loss, contrastive_pairs, mean_square_goodness, standardize, triangle
 from .embedding import bernoulli_label_patterns, onehot_label_patterns, sample_wrong_labels
 from .goodness import goodness, relu_group_goodness, top_k_mask
-from .local_rules import abs_transmit, competitive_update, std_abs, unit_length
+from .local_rules import abs_transmit, competitive_update, histogram_code, std_abs, unit_length
 from .normalize import rms_normalize
 from .sparsity import hoyer_sparsity
 from .probability import (
@@ -21,6 +21,7 @@ from .probability import (
 __all__ = [
     "abs_transmit",
     "competitive_update",
+    "histogram_code",
     "std_abs",
     "unit_length",
     "LOGIT_FUNCTIONS",

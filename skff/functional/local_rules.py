@@ -13,6 +13,8 @@ with ``C = E[x x^T]``: ``W`` spans a principal subspace, ``||W||_F^2`` tends
 to the number of units and ``||y||^2 <= ||x||^2`` (Properties 3 and 4).
 """
 
+import math
+
 import torch
 
 
@@ -134,3 +136,50 @@ def abs_transmit(y):
     tensor([[1.5000, 2.0000]])
     """
     return y.abs()
+
+
+def histogram_code(x, low, high, n_bins):
+    """Histogram code of tabular rows: one active bin per feature, unit row length.
+
+    Every feature's range ``[low, high]`` is cut into ``n_bins`` equal-width
+    bins, the outer two open-ended (values beyond the range fall into them).
+    A row becomes the concatenation of one one-hot vector per feature,
+    scaled by ``1 / sqrt(n_features)`` so that every row has unit length:
+    the code needs no unit-length scaling, hence loses nothing to it.
+
+    Why it helps activation learning: on such codes ``E[x x^T]`` holds the
+    bins' frequencies (diagonal blocks) and co-occurrences (off-diagonal
+    blocks), so the principal direction a competitive unit learns weights
+    each bin by how often it is visited. A sample whose values sit in rarely
+    visited bins activates it less, whatever its distance from the centre.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n_samples, n_features)
+    low, high : Tensor of shape (n_features,)
+        Range cut into bins, per feature. A feature with ``high <= low``
+        (constant in the training data) gets bins of unit width from ``low``.
+    n_bins : int
+
+    Returns
+    -------
+    code : Tensor of shape (n_samples, n_features * n_bins)
+        Feature ``j``'s bins are columns ``j * n_bins`` to ``(j + 1) * n_bins - 1``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skff.functional import histogram_code
+    >>> x = torch.tensor([[0.1, 5.0], [0.9, -3.0]])
+    >>> histogram_code(x, low=torch.tensor([0.0, 0.0]), high=torch.tensor([1.0, 1.0]), n_bins=2)
+    tensor([[0.7071, 0.0000, 0.0000, 0.7071],
+            [0.0000, 0.7071, 0.7071, 0.0000]])
+    """
+    span = high - low
+    span = torch.where(span > 0, span, torch.ones_like(span))
+    # Clamp before the integer cast: far-out (even overflowing) values land
+    # in the outer bins.
+    index = ((x - low) / span * n_bins).floor_().clamp_(0, n_bins - 1).long()
+    index += torch.arange(x.shape[1], device=x.device) * n_bins
+    code = x.new_zeros(x.shape[0], x.shape[1] * n_bins)
+    return code.scatter_(1, index, 1.0 / math.sqrt(x.shape[1]))

@@ -12,7 +12,7 @@ import math
 import torch
 from torch import nn
 
-from ..functional import abs_transmit, competitive_update, std_abs, unit_length
+from ..functional import abs_transmit, competitive_update, histogram_code, std_abs, unit_length
 
 TRANSMISSIONS = ("std_abs", "abs")
 
@@ -147,8 +147,10 @@ class ActivationLearningNetwork(nn.Module):
 
     The network of :class:`~skff.ActivationLearningAnomalyDetector` (its
     ``module_``). A sample ``x`` gets the constant feature appended (if any)
-    and is scaled to unit length, ``x_1 = [x, c] / ||[x, c]||``
-    (:meth:`prepare`); then
+    and is scaled to unit length, ``x_1 = [x, c] / ||[x, c]||``; with a
+    histogram code, ``x_1 = [sqrt(1 - s) [x, c] / ||[x, c]||, sqrt(s) h(x)]``,
+    with ``h`` the unit-length code of :func:`skff.functional.histogram_code`
+    and ``s`` its share of the (unit) input length (:meth:`prepare`); then
 
     ``y_l = W_l^T x_l``,  ``x_(l+1) = t(y_l)``
 
@@ -175,12 +177,22 @@ class ActivationLearningNetwork(nn.Module):
         ``constant_feature`` times the median norm of the training samples.
     generator : torch.Generator or None, default=None
         Source of the initial weights (see :class:`CompetitiveLayer`).
+    bin_range : tuple of two Tensors of shape (n_features,) or None, default=None
+        ``(low, high)`` per feature for the histogram code (``None``: no code).
+    n_bins : int, default=20
+        Bins per feature of the histogram code.
+    histogram_share : float in (0, 1), default=0.5
+        Share of the input's squared length given to the histogram code.
 
     Attributes
     ----------
     layers : torch.nn.ModuleList of CompetitiveLayer
     transmission : str
     constant : float or None
+    n_bins : int or None
+        ``None`` without a histogram code.
+    histogram_share : float
+    bin_low, bin_high : Tensor of shape (n_features,) (buffers; empty without a code)
 
     See Also
     --------
@@ -214,27 +226,48 @@ class ActivationLearningNetwork(nn.Module):
     >>> X, _ = load_iris(return_X_y=True)
     >>> detector = ActivationLearningAnomalyDetector(max_iter=1, random_state=0).fit(X)
     >>> net = detector.module_
-    >>> type(net).__name__, [layer.weight.shape for layer in net.layers]
-    ('ActivationLearningNetwork', [torch.Size([5, 3]), torch.Size([3, 1])])
+    >>> type(net).__name__, net.n_bins        # 4 features + constant + 4 x 20 bins
+    ('ActivationLearningNetwork', 20)
+    >>> [layer.weight.shape for layer in net.layers]
+    [torch.Size([85, 3]), torch.Size([3, 1])]
     >>> scores = net.output_activation(torch.as_tensor(X[:5], dtype=torch.float32))
     >>> bool(np.allclose(scores.numpy(), detector.score_samples(X[:5])))
     True
     """
 
-    def __init__(self, n_features, layer_sizes, transmission="std_abs", constant=None, generator=None):
+    def __init__(self, n_features, layer_sizes, transmission="std_abs", constant=None, generator=None,
+                 bin_range=None, n_bins=20, histogram_share=0.5):
         super().__init__()
         if transmission not in TRANSMISSIONS:
             raise ValueError(f"transmission must be one of {TRANSMISSIONS}, got {transmission!r}.")
         self.transmission = transmission
         self.constant = None if constant is None else float(constant)
-        sizes = [n_features + (self.constant is not None)] + list(layer_sizes)
+        self.n_bins = None if bin_range is None else int(n_bins)
+        self.histogram_share = float(histogram_share)
+        low, high = bin_range if bin_range is not None else (torch.zeros(0), torch.zeros(0))
+        self.register_buffer("bin_low", torch.as_tensor(low, dtype=torch.float32).clone())
+        self.register_buffer("bin_high", torch.as_tensor(high, dtype=torch.float32).clone())
+        n_inputs = n_features + (self.constant is not None) + (n_features * self.n_bins if self.n_bins else 0)
+        sizes = [n_inputs] + list(layer_sizes)
         self.layers = nn.ModuleList(CompetitiveLayer(a, b, generator) for a, b in zip(sizes[:-1], sizes[1:]))
 
     def prepare(self, x):
-        """Append the constant feature (if any) and scale rows to unit length."""
+        """The unit-length input of the first layer for raw samples ``x``.
+
+        The constant feature (if any) is appended and the row scaled to unit
+        length; with a histogram code, that part and the code are weighted
+        by ``sqrt(1 - histogram_share)`` and ``sqrt(histogram_share)`` and
+        concatenated (both have unit length, so the result has too).
+        """
+        raw = x
         if self.constant is not None:
             x = torch.cat([x, x.new_full((x.shape[0], 1), self.constant)], dim=1)
-        return unit_length(x)
+        x = unit_length(x)
+        if self.n_bins is None:
+            return x
+        code = histogram_code(raw, self.bin_low, self.bin_high, self.n_bins)
+        share = self.histogram_share
+        return torch.cat([x * math.sqrt(1.0 - share), code * math.sqrt(share)], dim=1)
 
     def activities(self, x):
         """Net input ``y`` of every layer for raw samples ``x`` (list of tensors)."""
