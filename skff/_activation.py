@@ -317,7 +317,7 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
             sizes = self._layer_sizes(X.shape[1] + (constant is not None))
             network = ActivationLearningNetwork(
                 X.shape[1], sizes, transmission=self.activation, constant=constant, generator=cpu_gen,
-                bin_range=bin_range, n_bins=self.n_bins or 2, histogram_share=self.histogram_share,
+                bin_range=bin_range, n_bins=self.n_bins, histogram_share=self.histogram_share,
             ).to(device)
 
         X_t = to_tensor(X, device)
