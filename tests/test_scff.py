@@ -272,7 +272,7 @@ def test_birnn_mean_readout_is_the_time_mean_of_the_states():
     # The readout does not change training: same weights.
     for a, b in zip(final.module_.state_dict().values(), mean.module_.state_dict().values()):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
-    network, layer = mean.module_, mean.module_.layers[0]
+    layer = mean.module_.layers[0]
     with torch.no_grad():
         x = torch.as_tensor(X[:5], dtype=torch.float32).view(5, 8, 8)
         z = layer.respond(2 * layer.project(layer.prepare(x)))
