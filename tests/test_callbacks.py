@@ -132,7 +132,7 @@ def test_checkpoint_keeps_its_best_across_partial_fit_and_compares_within_a_stag
     assert checkpoint.saved_epochs_ == expected
     # Greedy SCFF: each layer's first epoch is a new best of its own stage.
     greedy = Checkpoint(tmp_path / "scff.pt", monitor="loss")
-    scff = SCFFTransformer(hidden_layer_sizes=(8, 8), max_iter=2, random_state=0, callbacks=[greedy]).fit(X)
+    SCFFTransformer(hidden_layer_sizes=(8, 8), max_iter=2, random_state=0, callbacks=[greedy]).fit(X)
     assert 3 in greedy.saved_epochs_
     with pytest.warns(UserWarning, match="early_stopping"):
         FFClassifier(hidden_layer_sizes=(8,), max_iter=1, callbacks=[Checkpoint(tmp_path / "x.pt")]).fit(X, y)
