@@ -146,7 +146,8 @@ def run(args, untrained, refit_epoch=None):
         params["hidden_layer_sizes"] = tuple(args.hidden)
     if args.max_iter:
         params["max_iter"] = args.max_iter
-    for name in ("threshold_pos", "threshold_neg", "penalty", "learning_rate_init", "learning_rate_decay"):
+    for name in ("threshold_pos", "threshold_neg", "penalty", "learning_rate_init", "learning_rate_decay",
+                 "weight_decay"):
         if getattr(args, name) is not None:
             params[name] = getattr(args, name)
     if untrained:
@@ -196,6 +197,7 @@ def main():
     parser.add_argument("--penalty", type=float, nargs="+")
     parser.add_argument("--learning-rate-init", type=float, nargs="+")
     parser.add_argument("--learning-rate-decay", type=float, nargs="+")
+    parser.add_argument("--weight-decay", type=float, nargs="+")
     parser.add_argument("--augment-shift", type=int, default=0, help="random translation of pair members (pixels)")
     parser.add_argument("--pairing", choices=["streams", "repair"], default=None, help="default: the encoder's")
     parser.add_argument("--sequence-features", choices=["final", "mean"], default="final",
