@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -92,3 +93,31 @@ def test_other_seed_other_model(case_id):
     other = outputs(make(case_id, random_state=1).fit(X_train, y_train), X_test, case_id)
     (name,) = CONTINUOUS.intersection(first)
     assert not np.allclose(other[name], first[name], rtol=1e-3, atol=1e-3), name
+
+
+@pytest.mark.parametrize("case_id", CASE_IDS)
+def test_fit_and_outputs_leave_a_shared_float32_input_unchanged(case_id):
+    # A writable float32 C-contiguous array is handed to torch without a copy
+    # (skff._base.to_tensor), so nothing may write into it.
+    X_train, _, y_train, _ = digits()
+    X = np.array(X_train, dtype=np.float32)
+    before = X.copy()
+    model = make(case_id).fit(X, y_train)
+    outputs(model, X, case_id)
+    np.testing.assert_array_equal(X, before)
+
+
+def test_input_tensor_shares_writable_float32_arrays_and_copies_the_rest():
+    from skff._base import to_tensor
+
+    cpu = torch.device("cpu")
+    X = np.arange(6, dtype=np.float32).reshape(3, 2)
+    assert to_tensor(X, cpu).data_ptr() == X.ctypes.data
+    X.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch warns when it is handed read-only memory
+        assert to_tensor(X, cpu).data_ptr() != X.ctypes.data
+    for other in (np.arange(6.0).reshape(3, 2), np.asfortranarray(np.ones((3, 2), dtype=np.float32))):
+        tensor = to_tensor(other, cpu)
+        assert tensor.dtype == torch.float32 and tensor.is_contiguous()
+        np.testing.assert_array_equal(tensor.numpy(), other)
