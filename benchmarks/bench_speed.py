@@ -16,7 +16,7 @@ Polar-FFA paper shape: 784 features + a 100-bit label pattern, two layers of
 
 Usage::
 
-    OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_speed.py [--samples 10240] [--repeats 3]
+    OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_speed.py [--samples 10240] [--repeats 15]
 
 Synthetic data is enough here (speed does not depend on the pixel values);
 results are printed as a table and written to ``benchmarks/results/speed.json``.
@@ -130,7 +130,8 @@ def skff_train_flops_per_batch():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=10240)
-    parser.add_argument("--repeats", type=int, default=15, help="interleaved timing rounds (this shared machine swings by +-20%% per round)")
+    parser.add_argument("--repeats", type=int, default=15,
+                        help="interleaved timing rounds (single rounds swing by +-20%% on a shared machine)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
 
