@@ -137,7 +137,7 @@ def run(args, untrained, refit_epoch=None):
         batch_size=args.batch_size,
         pairing=args.pairing,
         sequence_features=args.sequence_features,
-        augment_shift=args.augment_shift,
+        augment_shift=args.augment_shift[0] if len(args.augment_shift) == 1 else args.augment_shift,
         random_state=args.seed,
         device=args.device,
         verbose=args.verbose,
@@ -179,6 +179,7 @@ def run(args, untrained, refit_epoch=None):
             result["matmul_bound_seconds"] = bound
             result["train_fraction_of_matmul"] = bound / fit_seconds
     result["probe_feature_scaling"] = args.probe_scaling == "feature"
+    result["probe_dropout"] = args.dropout
     result["refit_on_all_training_images"] = bool(refit_epoch)
     result.update(linear_probe(F_train, y, F_val, y_val, F_test, y_test, args.probe_epochs, args.dropout,
                                args.probe_scaling == "feature", device=scff._network_on_device()[0],
@@ -198,7 +199,8 @@ def main():
     parser.add_argument("--learning-rate-init", type=float, nargs="+")
     parser.add_argument("--learning-rate-decay", type=float, nargs="+")
     parser.add_argument("--weight-decay", type=float, nargs="+")
-    parser.add_argument("--augment-shift", type=int, default=0, help="random translation of pair members (pixels)")
+    parser.add_argument("--augment-shift", type=int, nargs="+", default=[0],
+                        help="random translation of pair members (pixels), one value or one per layer")
     parser.add_argument("--pairing", choices=["streams", "repair"], default=None, help="default: the encoder's")
     parser.add_argument("--sequence-features", choices=["final", "mean"], default="final",
                         help="birnn readout: final states or their mean over time")

@@ -42,7 +42,7 @@ _ENCODER_DEFAULTS = {
 }
 # Hyper-parameters that take one value for every layer or one per layer.
 _PER_LAYER = ("threshold_pos", "threshold_neg", "penalty", "learning_rate_init", "weight_decay",
-              "learning_rate_decay", "max_iter")
+              "learning_rate_decay", "max_iter", "augment_shift")
 
 
 class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, TransformerMixin, BaseEstimator):
@@ -97,13 +97,15 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         time steps. On MNIST rows the final state (after blank rows) keeps
         little of the image: the mean gives much better features, and
         training improves them (``benchmarks/README.md``).
-    augment_shift : int, default=0
+    augment_shift : int or array-like of int, default=0
         Image inputs only (``input_shape=(channels, height, width)``, any
-        encoder but ``"birnn"``): during training, each member of a
+        encoder but ``"birnn"``): while a layer trains, each member of a
         first-layer pair is translated by its own random offset of up to
         this many pixels per axis, so a positive pair is two shifted views
-        of one image (the paper's MNIST recipe used 2). ``transform`` never
-        augments.
+        of one image. A sequence gives one value per layer (its last value
+        repeats): the authors' MNIST MLP trains layer 1 on plain images and
+        layer 2 on views shifted by up to 2 pixels, ``augment_shift=(0, 2)``.
+        ``transform`` never augments.
     threshold_pos : float, array-like of float or None, default=None
         ``threshold_pos`` of each layer: a scalar applies to every layer; from
         a sequence layer ``i`` takes value ``i``, and its last value repeats
@@ -201,7 +203,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         "pairing": [None, StrOptions({"streams", "repair"})],
         "layers_out": [None, "array-like"],
         "sequence_features": [StrOptions({"final", "mean"})],
-        "augment_shift": [Interval(Integral, 0, None, closed="left")],
+        "augment_shift": [Interval(Integral, 0, None, closed="left"), "array-like"],
         "threshold_pos": [None, Real, "array-like"],
         "threshold_neg": [None, Real, "array-like"],
         "penalty": [None, Interval(Real, 0, None, closed="left"), "array-like"],
@@ -292,18 +294,21 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
             raise ValueError(f"{name} must be finite, got {value!r}.")
         return [float(values[min(i, values.size - 1)]) for i in range(n_layers)]
 
+    def _augments(self):
+        return bool(np.any(np.asarray(self.augment_shift, dtype=float) > 0))
+
     def _pairing(self):
         return _ENCODER_DEFAULTS[self.encoder]["pairing"] if self.pairing is None else self.pairing
 
     def _resolve_input_shape(self, n_features):
         if self.input_shape is None:
-            if self.augment_shift:
+            if self._augments():
                 raise ValueError("augment_shift needs input_shape=(channels, height, width) of the images.")
             return {"dense": (n_features,), "conv": (1, 1, n_features), "birnn": (n_features, 1)}[self.encoder]
         shape = tuple(int(s) for s in np.atleast_1d(self.input_shape))
         expected = 2 if self.encoder == "birnn" else 3
         names = "(time_steps, features)" if self.encoder == "birnn" else "(channels, height, width)"
-        if self.augment_shift and self.encoder == "birnn":
+        if self._augments() and self.encoder == "birnn":
             raise ValueError("augment_shift translates images; it is not available for encoder='birnn'.")
         if len(shape) != expected or min(shape) < 1:
             raise ValueError(f"input_shape for encoder={self.encoder!r} must be {names}, got {self.input_shape!r}.")
@@ -397,8 +402,9 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         n_layers = len(sizes)
         layers_out = self._layers_out(n_layers)
         settings = {name: self._per_layer(name, n_layers) for name in _PER_LAYER}
-        if any(v != int(v) or v < 0 for v in settings["max_iter"]):
-            raise ValueError(f"max_iter must be non-negative integers, got {self.max_iter!r}.")
+        for name in ("max_iter", "augment_shift"):
+            if any(v != int(v) or v < 0 for v in settings[name]):
+                raise ValueError(f"{name} must be non-negative integers, got {getattr(self, name)!r}.")
 
         device = resolve_device(self.device)
         rng = self._training_random_state(incremental, warm)
@@ -415,10 +421,12 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         X_t = to_tensor(X, device)
         n_samples = X_t.shape[0]
 
-        augment = None
-        if self.augment_shift:
-            def augment(images):
-                return random_translate(images, self.augment_shift, device_gen)
+        def augmenter(max_shift):
+            if not max_shift:
+                return None
+            return lambda images: random_translate(images, max_shift, device_gen)
+
+        augments = [augmenter(int(v)) for v in settings["augment_shift"]]
 
         def step(indices, stage):
             if indices.numel() == 1:
@@ -427,7 +435,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
                 indices = torch.cat([indices, (indices + other) % n_samples])
             shift = int(torch.randint(1, indices.numel(), (1,), generator=cpu_gen))
             x = X_t[indices]
-            return torch.stack([network.layer_loss(x, i, shift, augment) for i in stage.trainable])
+            return torch.stack([network.layer_loss(x, i, shift, augments[i]) for i in stage.trainable])
 
         validation_score = None
         if early_stopping:

@@ -234,6 +234,24 @@ def test_augment_shift_needs_image_shape():
         _small(encoder="birnn", input_shape=(8, 8), augment_shift=1).fit(X[:20])
 
 
+def test_augment_shift_per_layer():
+    # (0, 1): layer 1 trains on plain pairs exactly as without augmentation,
+    # layer 2 on shifted views, so only the second layer's weights differ.
+    X, _ = load_digits(return_X_y=True)
+    kwargs = dict(input_shape=(1, 8, 8), hidden_layer_sizes=(16, 8))
+    plain = _small(**kwargs).fit(X[:200])
+    second = _small(augment_shift=(0, 1), **kwargs).fit(X[:200])
+    both = _small(augment_shift=1, **kwargs).fit(X[:200])
+    plain_w, second_w, both_w = ([layer.weight for layer in m.module_.layers] for m in (plain, second, both))
+    torch.testing.assert_close(second_w[0], plain_w[0])
+    assert not torch.allclose(second_w[1], plain_w[1])
+    assert not torch.allclose(both_w[0], plain_w[0])
+    with pytest.raises(ValueError, match="augment_shift must be non-negative integers"):
+        _small(augment_shift=(0, 1.5), **kwargs).fit(X[:20])
+    with pytest.raises(ValueError, match="augment_shift needs input_shape"):
+        _small(augment_shift=[0, 1]).fit(X[:20])
+
+
 def test_bad_input():
     X, _ = load_digits(return_X_y=True)
     with pytest.raises(NotFittedError):
