@@ -167,12 +167,29 @@ def speed_section(results):
 def _scff_options(run):
     params = run.get("params", {})
     options = []
-    if params.get("augment_shift"):
-        options.append(f"shifted views ±{params['augment_shift']} px")
-    if params.get("pairing", "streams") != "streams":
+    shift = params.get("augment_shift")
+    if isinstance(shift, list) and any(shift):
+        options.append(f"shifted views ±{'/'.join(str(v) for v in shift)} px per layer")
+    elif shift and not isinstance(shift, list):
+        options.append(f"shifted views ±{shift} px")
+    decay = params.get("learning_rate_decay")
+    if decay and decay != [0.9, 0.6]:
+        options.append(f"decay {'/'.join(str(v) for v in (decay if isinstance(decay, list) else [decay]))}")
+    if params.get("weight_decay") not in (None, 1e-5):
+        wd = params["weight_decay"]
+        options.append(f"weight decay {'/'.join(f'{v:g}' for v in (wd if isinstance(wd, list) else [wd]))}")
+    if params.get("pairing") not in (None, "streams"):
         options.append(f"pairing={params['pairing']}")
     if run.get("probe_feature_scaling"):
         options.append("probe features standardised per feature")
+    if run.get("parametrisation") in ("E1", "E2"):
+        options.append("init fan-in 784" + (", bias ×2 per pair" if run["parametrisation"] == "E2" else ""))
+    if str(run.get("probe_features", "")).startswith("raw"):
+        options.append("raw features to the probe")
+    if run.get("probe_augment_shift"):
+        options.append(f"probe on shifted views ±{run['probe_augment_shift']} px")
+    if run.get("probe_dropout") not in (None, 0.1):
+        options.append(f"probe dropout {run['probe_dropout']}")
     if run.get("refit_on_all_training_images"):
         options.append("refit on all 60k")
     return ", ".join(options) or "–"
