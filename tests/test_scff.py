@@ -110,11 +110,12 @@ def _probe_score(digits_split, **params):
 # split (3-fold CV means 0.991 vs 0.986). With 64 channels random filters
 # are as good as learned ones on 8x8 digits (0.987 vs 0.989).
 # Known gap (issue 3 stays open until it passes): birnn (128 per direction)
-# 0.956 trained vs 0.960 untrained vs 0.969 raw pixels. The paper's own
-# recurrent recipe (500 units, FSDD table F.4) scores 0.980 trained vs 0.973
-# untrained on this split, but by 3-fold CV on the training part, the way a
-# configuration is chosen, 0.972 vs 0.974 (benchmarks/bench_scff_digits.py):
-# the test split alone would pass on noise, so it is not used here.
+# 0.969 trained vs 0.980 untrained vs 0.969 raw pixels (3-fold CV on the
+# training part: 0.970 vs 0.970 vs 0.970). The paper's own recurrent recipe
+# (500 units, FSDD table F.4, learning rate 1e-4) scores 0.987 trained vs
+# 0.984 untrained on this split, by CV 0.979 vs 0.980
+# (benchmarks/bench_scff_digits.py): no configuration found so far learns
+# features better than random recurrent ones on these 8-step sequences.
 _KNOWN_GAP = pytest.mark.xfail(strict=True, reason="learned features not yet better than untrained ones (issue 3)")
 ENCODERS = [
     pytest.param(dict(hidden_layer_sizes=(100,), learning_rate_init=0.01), id="dense"),

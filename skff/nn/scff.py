@@ -239,11 +239,14 @@ class ConvSCFFLayer(nn.Module):
 class BiRNNSCFFLayer(nn.Module):
     """Bidirectional recurrent SCFF layer on sequences ``(n, T, features)``.
 
-    Each direction runs ``z_t = W_ih s(x_t) + W_hh s(relu(z_(t-1))) + b``
-    with ``s`` the standardisation of each time step. The previous state
+    Each direction runs ``z_t = W_ih x_t + W_hh s(relu(z_(t-1))) + b`` on
+    the input ``x`` standardised as a whole sequence (zero mean and unit
+    variance over all its steps and features, the per-sample
+    standardisation of every SCFF layer: a faint step stays faint) and
+    ``s`` the standardisation of one state. The previous state
     enters as an input, not through a gradient: learning stays local in time
     (no backpropagation through time). For a pair ``[a, b]`` the input term
-    is ``W_ih s(a_t) + W_ih s(b_t)``, as in :class:`DenseSCFFLayer`. The
+    is ``W_ih a_t + W_ih b_t``, as in :class:`DenseSCFFLayer`. The
     goodness, the mean square of ``relu(z_t)``, is taken per time step and
     direction. The next layer receives the triangle activity of both
     directions at every step; the features are the triangle activity of the
@@ -311,8 +314,14 @@ class BiRNNSCFFLayer(nn.Module):
         self.bias = _uniform((2 * hidden_size,), fan_in, generator)
 
     def prepare(self, x):
-        """Standardise each time step of each sequence on its own."""
-        return standardize(x, start_dim=-1)
+        """Standardise each sequence as a whole: shape ``(n, T, features)``.
+
+        Not each step on its own: that would blow a nearly blank step (an
+        empty image row, a quiet audio frame) up to the scale of a full one
+        and erase blank ones; on digit rows it costs 1-1.5 points of probe
+        accuracy, trained or not (``benchmarks/README.md``, session 6).
+        """
+        return standardize(x, start_dim=1)
 
     def project(self, x):
         """``W_ih x_t`` at every step, both directions: ``(n, T, 2 * hidden_size)``."""
