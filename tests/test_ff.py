@@ -145,6 +145,26 @@ def test_history_records_layers_sparsity_and_time(cls, digits_split):
         assert values.shape == (4, 3) and ((values >= 0) & (values <= 1)).all()
     assert all(s > 0 for s in clf.history_[:, "seconds"])
     np.testing.assert_allclose(clf.loss_curve_, layer_loss.sum(axis=1))
+    # The last entry is the sparsity of the fitted model on the probed samples.
+    network = clf.module_
+    X_t = torch.as_tensor(X_train[:256], dtype=torch.float32)
+    y_t = torch.as_tensor(np.searchsorted(clf.classes_, y_train[:256]))
+    with torch.no_grad():
+        positive = [float(hoyer_sparsity(h).mean()) for h in network.activities(X_t, y_t)]
+    np.testing.assert_allclose(clf.history_[-1, "sparsity_positive"], positive, rtol=1e-4)
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_activity_pairs_equal_separate_activities(cls, digits_split):
+    X_train, _, y_train, _ = digits_split
+    network = small(cls, max_iter=2, hidden_layer_sizes=(32, 16)).fit(X_train, y_train).module_
+    x = torch.as_tensor(X_train[:50], dtype=torch.float32)
+    y_pos = torch.as_tensor(y_train[:50])
+    y_neg = (y_pos + 3) % 10
+    pairs = network.activity_pairs(x, y_pos, y_neg)
+    for stacked, pos, neg in zip(pairs, network.activities(x, y_pos), network.activities(x, y_neg)):
+        torch.testing.assert_close(stacked, torch.cat([pos, neg]), rtol=1e-5, atol=1e-5)
+    assert len(network.activity_pairs(x, y_pos, y_neg, n_layers=1)) == 1
 
 
 @pytest.mark.parametrize("cls", CLASSIFIERS)

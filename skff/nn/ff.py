@@ -395,3 +395,16 @@ class ForwardForwardNetwork(nn.Module):
         for index in range(1, len(self.layers)):
             out.append(self.layers[index](self._pass_on(out[-1], index - 1)))
         return out
+
+    def activity_pairs(self, x, labels_pos, labels_neg, n_layers=None):
+        """Activities of ``[x with labels_pos; x with labels_neg]`` (``2 n`` rows) in the first ``n_layers``.
+
+        Equal to :meth:`activities` of both label sets stacked, with ``W_x x``
+        computed once, as in training.
+        """
+        n_layers = len(self.layers) if n_layers is None else n_layers
+        first = self.layers[0]
+        out = [ACTIVATIONS[first.activation](first.preactivation_pairs(x, labels_pos, labels_neg))]
+        for index in range(1, n_layers):
+            out.append(self.layers[index](self._pass_on(out[-1], index - 1)))
+        return out
