@@ -391,10 +391,7 @@ class ForwardForwardNetwork(nn.Module):
 
     def activities(self, x, labels):
         """Activity of every layer for ``x`` with ``labels`` embedded (list of tensors)."""
-        out = [self.layers[0](x, labels)]
-        for index in range(1, len(self.layers)):
-            out.append(self.layers[index](self._pass_on(out[-1], index - 1)))
-        return out
+        return self._activities_from(self.layers[0](x, labels), len(self.layers))
 
     def activity_pairs(self, x, labels_pos, labels_neg, n_layers=None):
         """Activities of ``[x with labels_pos; x with labels_neg]`` (``2 n`` rows) in the first ``n_layers``.
@@ -402,9 +399,12 @@ class ForwardForwardNetwork(nn.Module):
         Equal to :meth:`activities` of both label sets stacked, with ``W_x x``
         computed once, as in training.
         """
-        n_layers = len(self.layers) if n_layers is None else n_layers
         first = self.layers[0]
-        out = [ACTIVATIONS[first.activation](first.preactivation_pairs(x, labels_pos, labels_neg))]
+        h = ACTIVATIONS[first.activation](first.preactivation_pairs(x, labels_pos, labels_neg))
+        return self._activities_from(h, len(self.layers) if n_layers is None else n_layers)
+
+    def _activities_from(self, first_activity, n_layers):
+        out = [first_activity]
         for index in range(1, n_layers):
             out.append(self.layers[index](self._pass_on(out[-1], index - 1)))
         return out
