@@ -40,7 +40,7 @@ from .nn import ForwardForwardNetwork, GoodnessObjective
 # Training samples whose activity is probed each epoch for the sparsity history:
 # enough for a mean Hoyer sparsity to about 0.005. On small data sets the probe
 # is not free: with an epoch of 11 batches (digits) a probe of 512 costs about
-# 11% of the fit, one of 256 about 6%.
+# 11% of the fit, one of 256 about 6% (fastest of 9 fits; medians are noisier).
 _PROBE_SIZE = 256
 
 

@@ -164,6 +164,10 @@ def speed_section(results):
     return out
 
 
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
 def _scff_options(run):
     params = run.get("params", {})
     options = []
@@ -174,10 +178,9 @@ def _scff_options(run):
         options.append(f"shifted views ±{shift} px")
     decay = params.get("learning_rate_decay")
     if decay and decay != [0.9, 0.6]:
-        options.append(f"decay {'/'.join(str(v) for v in (decay if isinstance(decay, list) else [decay]))}")
+        options.append(f"decay {'/'.join(str(v) for v in _as_list(decay))}")
     if params.get("weight_decay") not in (None, 1e-5):
-        wd = params["weight_decay"]
-        options.append(f"weight decay {'/'.join(f'{v:g}' for v in (wd if isinstance(wd, list) else [wd]))}")
+        options.append(f"weight decay {'/'.join(f'{v:g}' for v in _as_list(params['weight_decay']))}")
     if params.get("pairing") not in (None, "streams"):
         options.append(f"pairing={params['pairing']}")
     if run.get("probe_feature_scaling"):
