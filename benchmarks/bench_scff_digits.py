@@ -7,7 +7,8 @@ stratified 75/25 split (seed 0). This script compares configurations the
 way a user would choose one: by 3-fold cross-validation on the training
 part only; the test accuracy is printed beside it, never used to choose.
 
-Each configuration is a JSON object of ``SCFFTransformer`` parameters;
+Each configuration is a JSON object of ``SCFFTransformer`` parameters
+(``random_state`` 0 unless it sets one);
 ``"raw"`` stands for ``StandardScaler`` on the pixels. By default the
 recurrent encoder (rows of the 8x8 image as 8 time steps) with the SCFF
 paper's only recurrent recipe (its FSDD table F.4 and appendix E: 500 units
@@ -51,7 +52,8 @@ DEFAULT_CONFIGS = [
 def pipeline(config):
     if config == "raw":
         return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
-    return make_pipeline(SCFFTransformer(random_state=0, device="cpu", **config), LogisticRegression(max_iter=2000))
+    return make_pipeline(SCFFTransformer(**{"random_state": 0, "device": "cpu", **config}),
+                         LogisticRegression(max_iter=2000))
 
 
 def main():
