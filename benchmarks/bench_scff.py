@@ -135,6 +135,7 @@ def run(args, untrained, refit_epoch=None):
         encoder=args.encoder,
         input_shape=INPUT_SHAPES[args.encoder],
         batch_size=args.batch_size,
+        n_negatives=args.n_negatives,
         pairing=args.pairing,
         sequence_features=args.sequence_features,
         augment_shift=args.augment_shift[0] if len(args.augment_shift) == 1 else args.augment_shift,
@@ -205,6 +206,7 @@ def main():
     parser.add_argument("--sequence-features", choices=["final", "mean"], default="final",
                         help="birnn readout: final states or their mean over time")
     parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--n-negatives", type=int, default=1, help="negative pairs per positive pair")
     parser.add_argument("--train-size", type=int, default=0, help="use only the first N training images")
     parser.add_argument("--probe-epochs", type=int, default=50)
     parser.add_argument("--dropout", type=float, default=0.1)

@@ -129,7 +129,20 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         Learning rate factor applied after every epoch (exponential
         schedule; 1 keeps it constant).
     batch_size : int, default=100
-        Samples per mini-batch (each gives one positive and one negative).
+        Samples per mini-batch (each gives one positive and ``n_negatives``
+        negatives).
+    n_negatives : int, default=1
+        Negative pairs per positive pair: sample ``i`` of a batch is paired
+        with the samples ``k_1, ..., k_p`` places further, for ``p`` distinct
+        random shifts drawn per batch (at most ``batch_size - 1``), the
+        ``p`` of the authors' code. In a dense or convolutional paired
+        layer an extra negative is a sum of rows of the shared product
+        ``W s(x)``, no further matrix product (the element-wise work still
+        grows with the rows); a recurrent layer runs its recurrence once
+        more, and a layer that reads the streams of the layer below gets
+        one more stream per negative. The loss averages the negative term
+        over all of them. On MNIST it did not improve the features
+        (``docs/scff.md``).
     max_iter : int or array-like of int, default=20
         Epochs per layer. ``0`` keeps a layer's random initial weights (the
         untrained baseline to compare learned features with).
@@ -211,6 +224,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         "weight_decay": [None, Interval(Real, 0, None, closed="left"), "array-like"],
         "learning_rate_decay": [None, Interval(Real, 0, 1, closed="right"), "array-like"],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "n_negatives": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left"), "array-like"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -240,6 +254,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         weight_decay=None,
         learning_rate_decay=None,
         batch_size=100,
+        n_negatives=1,
         max_iter=20,
         early_stopping=False,
         validation_fraction=0.1,
@@ -265,6 +280,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         self.weight_decay = weight_decay
         self.learning_rate_decay = learning_rate_decay
         self.batch_size = batch_size
+        self.n_negatives = n_negatives
         self.max_iter = max_iter
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -433,7 +449,12 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
                 # A lone last sample has nobody to form a negative with.
                 other = torch.randint(1, n_samples, (1,), generator=cpu_gen).to(device)
                 indices = torch.cat([indices, (indices + other) % n_samples])
-            shift = int(torch.randint(1, indices.numel(), (1,), generator=cpu_gen))
+            if self.n_negatives == 1:
+                shift = int(torch.randint(1, indices.numel(), (1,), generator=cpu_gen))
+            else:
+                # Distinct shifts, so that no negative pair is drawn twice.
+                count = min(self.n_negatives, indices.numel() - 1)
+                shift = (torch.randperm(indices.numel() - 1, generator=cpu_gen)[:count] + 1).tolist()
             x = X_t[indices]
             return torch.stack([network.layer_loss(x, i, shift, augments[i]) for i in stage.trainable])
 

@@ -10,7 +10,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -41,6 +41,49 @@ def test_augmented_pairs_use_the_partner_view():
     torch.testing.assert_close(positive, u + partner)
     torch.testing.assert_close(negative[0], u[0] + partner[1])
     torch.testing.assert_close(negative[3], u[3] + partner[0])
+
+
+def test_several_shifts_give_one_negative_block_per_shift():
+    g = torch.Generator().manual_seed(0)
+    u, partner = torch.randn(5, 3, generator=g), torch.randn(5, 3, generator=g)
+    positive, negative = contrastive_pairs(u, [1, 3], partner)
+    torch.testing.assert_close(positive, u + partner)
+    assert negative.shape == (10, 3)
+    torch.testing.assert_close(negative[:5], contrastive_pairs(u, 1, partner)[1])
+    torch.testing.assert_close(negative[5:], contrastive_pairs(u, 3, partner)[1])
+
+
+@pytest.mark.parametrize("pairing", ["streams", "repair"])
+def test_layer_loss_with_several_negatives_averages_the_negative_term(pairing):
+    # The positive term and the penalty are those of one shift; the negative
+    # term is the mean over all negatives, so the loss with shifts (1, 2) is
+    # the mean of the losses with shift 1 and with shift 2 -- for the paired
+    # first layer and for a second layer that reads the first one's streams.
+    X, _ = load_digits(return_X_y=True)
+    scff = SCFFTransformer(hidden_layer_sizes=(24, 16), pairing=pairing, max_iter=1, penalty=0.01,
+                           random_state=0).fit(X[:100])
+    x = torch.as_tensor(X[:40], dtype=torch.float32)
+    network = scff.module_
+    with torch.no_grad():
+        for layer in (0, 1):
+            both = network.layer_loss(x, layer, [1, 2])
+            separate = (network.layer_loss(x, layer, 1) + network.layer_loss(x, layer, 2)) / 2
+            torch.testing.assert_close(both, separate)
+
+
+def test_n_negatives_changes_training_and_is_capped_by_the_batch():
+    X, _ = load_digits(return_X_y=True)
+    params = dict(hidden_layer_sizes=(32,), max_iter=2, batch_size=16, random_state=0)
+    one = SCFFTransformer(**params).fit(X[:200])
+    again = SCFFTransformer(**params, n_negatives=1).fit(X[:200])
+    several = SCFFTransformer(**params, n_negatives=4).fit(X[:200])
+    np.testing.assert_array_equal(one.transform(X[:50]), again.transform(X[:50]))
+    assert not np.allclose(one.transform(X[:50]), several.transform(X[:50]))
+    # more negatives than partners in a batch: every other sample once
+    capped = SCFFTransformer(**params | {"batch_size": 3}, n_negatives=10).fit(X[:30])
+    assert np.isfinite(capped.transform(X[:5])).all()
+    with pytest.raises(ValueError, match="n_negatives"):
+        SCFFTransformer(n_negatives=0).fit(X[:20])
 
 
 def test_random_translate_shifts_whole_images_with_zero_fill():
@@ -109,20 +152,9 @@ def _probe_score(digits_split, **params):
 # channels: 0.991 trained vs 0.982 untrained vs 0.969 raw pixels on this
 # split (3-fold CV means 0.991 vs 0.986). With 64 channels random filters
 # are as good as learned ones on 8x8 digits (0.987 vs 0.989).
-# birnn: the best of two random searches scored by 3-fold CV on the training
-# part only (benchmarks/README.md, session 7): 384 units per direction, the
-# time-mean readout, a strong penalty on the positive goodness and weight
-# decay. Over seeds 0-2 it beats its untrained version by 0.52-1.11 CV
-# points and 0.44-0.67 test points; seed 0 here: 0.989 trained vs 0.982
-# untrained vs 0.969 raw pixels. With the paper's final-state readout no
-# configuration found gains more than 0.45 CV points over random recurrent
-# weights while staying above the raw pixels.
 ENCODERS = [
     pytest.param(dict(hidden_layer_sizes=(100,), learning_rate_init=0.01), id="dense"),
     pytest.param(dict(encoder="conv", input_shape=(1, 8, 8), hidden_layer_sizes=(32,)), id="conv"),
-    pytest.param(dict(encoder="birnn", input_shape=(8, 8), hidden_layer_sizes=(384,), sequence_features="mean",
-                      learning_rate_init=0.0015, max_iter=5, threshold_pos=0.0, threshold_neg=6.0, penalty=0.05,
-                      weight_decay=0.03, learning_rate_decay=1.0, batch_size=64), id="birnn"),
 ]
 
 
@@ -131,6 +163,42 @@ def test_learned_features_beat_raw_pixels_and_untrained_weights(digits_split, ra
     trained = _probe_score(digits_split, **params)
     untrained = _probe_score(digits_split, **{**params, "max_iter": 0})
     assert trained > raw_pixel_score, (trained, raw_pixel_score)
+    assert trained > untrained + 0.005, (trained, untrained)
+
+
+# The recurrent encoder: the best of two random searches scored by 3-fold CV
+# on the training part of the split above (benchmarks/README.md, session 7):
+# 384 units per direction, the time-mean readout, a strong penalty on the
+# positive goodness and weight decay. On that split it beat its untrained
+# version by 0.67 points on one machine and by 0.44 (one digit less than
+# the 0.5 asked) on another: the split's grain is 0.22 points a digit, and
+# the logistic regression lands on slightly different solutions under
+# different BLAS builds and thread counts. So the recurrent encoder is
+# measured on all 1797 digits, 3-fold CV, averaged over three seeds (a
+# digit is then worth 0.019 points): trained 0.979-0.981, untrained
+# 0.973, raw pixels 0.9705; gain 0.65 points with BLAS on 1 thread and 0.67
+# on 2 (per seed 0.61-0.72, no fold worse; session 8). With the paper's
+# final-state readout no configuration found gains more than 0.45 CV points
+# over random recurrent weights while staying above the raw pixels.
+BIRNN_DIGITS = dict(encoder="birnn", input_shape=(8, 8), hidden_layer_sizes=(384,), sequence_features="mean",
+                    learning_rate_init=0.0015, max_iter=5, threshold_pos=0.0, threshold_neg=6.0, penalty=0.05,
+                    weight_decay=0.03, learning_rate_decay=1.0, batch_size=64, device="cpu")
+
+
+def test_recurrent_features_beat_raw_pixels_and_untrained_weights():
+    X, y = load_digits(return_X_y=True)
+    cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+
+    def cv_mean(first_step):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return cross_val_score(make_pipeline(first_step, LogisticRegression(max_iter=2000)), X, y, cv=cv).mean()
+
+    raw = cv_mean(StandardScaler())
+    trained = np.mean([cv_mean(SCFFTransformer(**BIRNN_DIGITS, random_state=seed)) for seed in range(3)])
+    untrained = np.mean([cv_mean(SCFFTransformer(**{**BIRNN_DIGITS, "max_iter": 0}, random_state=seed))
+                         for seed in range(3)])
+    assert trained > raw + 0.005, (trained, raw)
     assert trained > untrained + 0.005, (trained, untrained)
 
 

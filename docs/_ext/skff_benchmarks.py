@@ -183,6 +183,16 @@ def _scff_options(run):
         options.append(f"weight decay {'/'.join(f'{v:g}' for v in _as_list(params['weight_decay']))}")
     if params.get("pairing") not in (None, "streams"):
         options.append(f"pairing={params['pairing']}")
+    if params.get("sequence_features") == "mean" and run.get("encoder") == "birnn":
+        options.append("mean readout")
+    for key, label in (("threshold_pos", "threshold+"), ("threshold_neg", "threshold-"), ("penalty", "penalty"),
+                       ("learning_rate_init", "lr")):
+        if params.get(key) is not None:
+            options.append(f"{label} {'/'.join(f'{v:g}' for v in _as_list(params[key]))}")
+    if (params.get("n_negatives") or 1) > 1:
+        options.append(f"{params['n_negatives']} negatives per positive")
+    if params.get("random_state") not in (None, 0):
+        options.append(f"seed {params['random_state']}")
     if run.get("probe_feature_scaling"):
         options.append("probe features standardised per feature")
     if run.get("parametrisation") in ("E1", "E2"):

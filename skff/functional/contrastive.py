@@ -77,9 +77,11 @@ def contrastive_pairs(u, shift, partner=None):
     ----------
     u : Tensor of shape (n_samples, ...)
         ``W s(x_i)`` for every sample of the batch (no bias).
-    shift : int
+    shift : int or sequence of int
         Sample ``i`` is paired with sample ``(i + shift) mod n_samples`` for
-        the negative; ``0 < shift < n_samples``.
+        the negative; ``0 < shift < n_samples``. Several shifts give several
+        negatives per positive, one block of ``n_samples`` rows per shift.
+        Each costs only a sum of rows of ``u``, no further product.
     partner : Tensor shaped like ``u`` or None
         Products of the second member of each pair when it differs from the
         first (e.g. another random augmentation of the same sample);
@@ -89,8 +91,8 @@ def contrastive_pairs(u, shift, partner=None):
     -------
     positive : Tensor shaped like ``u``
         ``u_i + partner_i`` (``2 u_i`` without a partner).
-    negative : Tensor shaped like ``u``
-        ``u_i + partner_(i + shift)``.
+    negative : Tensor of shape (n_shifts * n_samples, ...)
+        ``u_i + partner_(i + shift)``, the shifts one after the other.
 
     Examples
     --------
@@ -102,10 +104,13 @@ def contrastive_pairs(u, shift, partner=None):
     tensor([2., 4., 6.])
     >>> negative.ravel()                 # 1 + 2, 2 + 3, 3 + 1
     tensor([3., 5., 4.])
+    >>> contrastive_pairs(u, shift=[1, 2])[1].ravel()   # then 1 + 3, 2 + 1, 3 + 2
+    tensor([3., 5., 4., 4., 3., 5.])
     """
-    if partner is None:
-        return 2.0 * u, u + torch.roll(u, shifts=-shift, dims=0)
-    return u + partner, u + torch.roll(partner, shifts=-shift, dims=0)
+    other = u if partner is None else partner
+    shifts = [shift] if isinstance(shift, int) else list(shift)
+    negative = torch.cat([u + torch.roll(other, shifts=-k, dims=0) for k in shifts])
+    return u + other, negative
 
 
 def mean_square_goodness(y, dim=1):

@@ -464,8 +464,9 @@ class SCFFNetwork(nn.Module):
 
         For a paired layer ``stream`` is the pair's two members ``(a, b)``
         (the same tensor twice unless augmented); ``shift`` None gives the
-        positives only, otherwise positives then negatives (``2n`` rows). For
-        an unpaired layer ``stream`` is one tensor, positives then negatives.
+        positives only, otherwise positives then negatives (``n`` rows, then
+        ``n`` per shift). For an unpaired layer ``stream`` is one tensor,
+        positives then negatives.
         """
         if not layer.paired:
             return layer.respond(layer.project(stream))
@@ -487,7 +488,7 @@ class SCFFNetwork(nn.Module):
 
     def _next_stream(self, index, z):
         # With pairing="streams" every later layer is unpaired and takes both
-        # streams (2n rows); with "repair" every layer is paired and the
+        # streams (positives, then the negatives); with "repair" every layer is paired and the
         # frozen ones computed positives only.
         layer, following = self.layers[index], self.layers[index + 1]
         view = following.prepare(layer.transmit(z))
@@ -497,7 +498,8 @@ class SCFFNetwork(nn.Module):
         """Loss of layer ``index`` on batch ``x``; earlier layers run frozen.
 
         ``shift`` pairs sample ``i`` with sample ``(i + shift) mod n`` for the
-        negatives of every paired layer. ``augment`` (a function of a batch
+        negatives of every paired layer; a sequence of shifts gives one
+        negative per shift. ``augment`` (a function of a batch
         shaped ``(n, *input_shape)``), when given, is applied separately to
         the two members of every first-layer pair.
         """
@@ -512,7 +514,7 @@ class SCFFNetwork(nn.Module):
                 z = self._respond(layer, stream, shift if needs_negatives else None)
             if trainable:
                 g = layer.goodness(z)
-                n = g.shape[0] // 2
+                n = x.shape[0]  # the positives come first, then the negatives
                 return contrastive_loss(
                     g[:n], g[n:], self.threshold_pos[i], self.threshold_neg[i], self.penalty[i]
                 )
