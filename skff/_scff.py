@@ -95,8 +95,10 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         ``"birnn"`` only: a layer's features are the final state of each
         direction (the paper's readout), or the mean of its states over the
         time steps. On MNIST rows the final state (after blank rows) keeps
-        little of the image: the mean gives much better features, and
-        training improves them (``benchmarks/README.md``).
+        little of the image and the mean gives much better features; there
+        training improves on random recurrent weights only in small layers
+        (32-64 units), while from 256 units random weights score higher
+        (``benchmarks/README.md``).
     augment_shift : int or array-like of int, default=0
         Image inputs only (``input_shape=(channels, height, width)``, any
         encoder but ``"birnn"``): while a layer trains, each member of a
