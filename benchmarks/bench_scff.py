@@ -136,6 +136,7 @@ def run(args, untrained, refit_epoch=None):
         input_shape=INPUT_SHAPES[args.encoder],
         batch_size=args.batch_size,
         n_negatives=args.n_negatives,
+        train_input_weights=not args.fixed_input_weights,
         pairing=args.pairing,
         sequence_features=args.sequence_features,
         augment_shift=args.augment_shift[0] if len(args.augment_shift) == 1 else args.augment_shift,
@@ -207,6 +208,8 @@ def main():
                         help="birnn readout: final states or their mean over time")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--n-negatives", type=int, default=1, help="negative pairs per positive pair")
+    parser.add_argument("--fixed-input-weights", action="store_true",
+                        help="birnn: keep the input weights random, learn only the recurrent ones")
     parser.add_argument("--train-size", type=int, default=0, help="use only the first N training images")
     parser.add_argument("--probe-epochs", type=int, default=50)
     parser.add_argument("--dropout", type=float, default=0.1)

@@ -374,3 +374,34 @@ def test_birnn_mean_readout_is_the_time_mean_of_the_states():
     expected = standardize(expected)
     np.testing.assert_allclose(mean.transform(X[:5]), expected.numpy(), rtol=1e-4, atol=1e-4)
     assert not np.allclose(final.transform(X[:5]), mean.transform(X[:5]))
+
+
+def test_fixed_input_weights_learn_only_the_recurrence():
+    X, _ = load_digits(return_X_y=True)
+    params = dict(encoder="birnn", input_shape=(8, 8), hidden_layer_sizes=(6, 4), max_iter=2, random_state=0,
+                  weight_decay=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        untrained = SCFFTransformer(**{**params, "max_iter": 0}).fit(X)
+        fixed = SCFFTransformer(train_input_weights=False, **params).fit(X)
+        both = SCFFTransformer(**params).fit(X)
+    for initial, kept, learned in zip(untrained.module_.layers, fixed.module_.layers, both.module_.layers):
+        # neither a gradient step nor AdamW's weight decay touches them
+        torch.testing.assert_close(kept.weight_ih, initial.weight_ih, rtol=0, atol=0)
+        torch.testing.assert_close(kept.bias, initial.bias, rtol=0, atol=0)
+        assert not torch.equal(kept.weight_hh, initial.weight_hh)
+        assert not torch.equal(learned.weight_ih, initial.weight_ih)
+    # streamed chunks keep the setting, and it may change between calls
+    stream = SCFFTransformer(train_input_weights=False, **params)
+    stream.partial_fit(X[:900])
+    before = stream.module_.layers[0].weight_ih.detach().clone()
+    stream.partial_fit(X[900:])
+    torch.testing.assert_close(stream.module_.layers[0].weight_ih, before, rtol=0, atol=0)
+    stream.set_params(train_input_weights=True).partial_fit(X[:900])
+    assert not torch.equal(stream.module_.layers[0].weight_ih, before)
+
+
+def test_fixed_input_weights_need_the_recurrent_encoder():
+    X, _ = load_digits(return_X_y=True)
+    with pytest.raises(ValueError, match="train_input_weights=False applies to encoder='birnn' only"):
+        SCFFTransformer(train_input_weights=False, max_iter=1).fit(X[:50])

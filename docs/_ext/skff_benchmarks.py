@@ -189,6 +189,8 @@ def _scff_options(run):
                        ("learning_rate_init", "lr")):
         if params.get(key) is not None:
             options.append(f"{label} {'/'.join(f'{v:g}' for v in _as_list(params[key]))}")
+    if params.get("train_input_weights") is False or run.get("fixed_input_weights"):
+        options.append("input weights fixed, recurrence learned")
     if params.get("batch_size") not in (None, 100):
         options.append(f"batch {params['batch_size']}")
     if (params.get("n_negatives") or 1) > 1:
