@@ -9,6 +9,8 @@ the positive is ``2 u_i`` and the negative ``u_i + u_(i+k) mod B``. The pair
 costs one product per sample instead of two products of a doubled input.
 """
 
+import numbers
+
 import torch
 import torch.nn.functional as F
 
@@ -108,9 +110,46 @@ def contrastive_pairs(u, shift, partner=None):
     tensor([3., 5., 4., 4., 3., 5.])
     """
     other = u if partner is None else partner
-    shifts = [shift] if isinstance(shift, int) else list(shift)
+    if isinstance(shift, numbers.Integral) or (torch.is_tensor(shift) and shift.ndim == 0):
+        shifts = [int(shift)]
+    else:
+        shifts = [int(k) for k in shift]
+    if not shifts:
+        raise ValueError("contrastive_pairs needs at least one shift.")
     negative = torch.cat([u + torch.roll(other, shifts=-k, dims=0) for k in shifts])
     return u + other, negative
+
+
+def draw_shifts(n_samples, n_negatives, generator=None):
+    """Distinct random pairing shifts for the negatives of a batch.
+
+    Parameters
+    ----------
+    n_samples : int
+        Samples in the batch (at least 2).
+    n_negatives : int
+        Negatives wanted per sample; at most ``n_samples - 1`` are drawn,
+        since only that many other samples exist.
+    generator : torch.Generator or None
+
+    Returns
+    -------
+    shift : int or list of int
+        One shift in ``[1, n_samples - 1]`` (an ``int``) for a single
+        negative, otherwise a list of distinct ones.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skff.functional.contrastive import draw_shifts
+    >>> shifts = draw_shifts(5, 10, torch.Generator().manual_seed(0))
+    >>> sorted(shifts)
+    [1, 2, 3, 4]
+    """
+    if n_negatives == 1:
+        return int(torch.randint(1, n_samples, (1,), generator=generator))
+    count = min(n_negatives, n_samples - 1)
+    return (torch.randperm(n_samples - 1, generator=generator)[:count] + 1).tolist()
 
 
 def mean_square_goodness(y, dim=1):

@@ -372,7 +372,7 @@ class SCFFNetwork(nn.Module):
     The network of :class:`~skff.SCFFTransformer` (its ``module_``). The
     first layer reads pairs: the positive pair of sample ``i`` is ``[x_i,
     x_i]``, its negative pair ``[x_i, x_((i + k) mod n)]`` for a shift ``k``
-    of the batch. Layer ``l`` learns to push the goodness ``G+`` of
+    of the batch (one negative pair per shift when several are given). Layer ``l`` learns to push the goodness ``G+`` of
     positives above ``threshold_pos[l]`` and the goodness ``G-`` of
     negatives below ``threshold_neg[l]``:
 
