@@ -176,18 +176,12 @@ def _probe_score(digits_split, **params):
         return model.fit(X_train, y_train).score(X_test, y_test)
 
 
-# conv: the encoder's defaults (the authors' MNIST CNN settings) with 32
-# channels: 0.991 trained vs 0.982 untrained vs 0.969 raw pixels on this
-# split (3-fold CV means 0.991 vs 0.986). With 64 channels random filters
-# are as good as learned ones on 8x8 digits (0.987 vs 0.989).
-ENCODERS = [
-    pytest.param(dict(hidden_layer_sizes=(100,), learning_rate_init=0.01), id="dense"),
-    pytest.param(dict(encoder="conv", input_shape=(1, 8, 8), hidden_layer_sizes=(32,)), id="conv"),
-]
-
-
-@pytest.mark.parametrize("params", ENCODERS)
-def test_learned_features_beat_raw_pixels_and_untrained_weights(digits_split, raw_pixel_score, params):
+# dense: 0.980 trained vs 0.964 untrained vs 0.969 raw pixels on this split
+# (seed 0), a margin of 7 digits. Over seeds 0-2 by 3-fold CV on all
+# digits the gain is smaller: 0.52-0.59 points (1.0, 0.17 and 0.4-0.6 per
+# seed; session 8).
+def test_learned_features_beat_raw_pixels_and_untrained_weights(digits_split, raw_pixel_score):
+    params = dict(hidden_layer_sizes=(100,), learning_rate_init=0.01)
     trained = _probe_score(digits_split, **params)
     untrained = _probe_score(digits_split, **{**params, "max_iter": 0})
     assert trained > raw_pixel_score, (trained, raw_pixel_score)
@@ -212,12 +206,31 @@ def test_learned_features_beat_raw_pixels_and_untrained_weights(digits_split, ra
 # (benchmarks/README.md), so this margin is not a wide one. With the paper's
 # final-state readout no configuration found gains more than 0.45 CV points
 # over random recurrent weights while staying above the raw pixels.
+#
+# conv: the encoder's defaults (the authors' MNIST CNN settings) with 32
+# channels scored 0.991 trained vs 0.982 untrained on the split above, which
+# this test used to assert: that was seed 0 (and BLAS on 2 threads; on 1 the
+# gain is 0.44). Over seeds 0-2 by 3-fold CV on all digits learned filters
+# are no better than random ones: 0.9872 vs 0.9863 (gain 0.09; per seed
+# 0.45, -0.11, -0.06; session 8). Ten other settings (16 or 64 channels,
+# learning rates 0.001-0.01, thresholds 0.5 or 2, penalty, weight decay,
+# 50 epochs) gain -0.32 to +0.35 by CV on the training part. On 28x28 MNIST
+# the conv encoder does beat its random filters (97.45% vs 96.91%).
 BIRNN_DIGITS = dict(encoder="birnn", input_shape=(8, 8), hidden_layer_sizes=(384,), sequence_features="mean",
                     learning_rate_init=0.0015, max_iter=5, threshold_pos=0.0, threshold_neg=6.0, penalty=0.05,
                     weight_decay=0.03, learning_rate_decay=1.0, batch_size=64, device="cpu")
 
 
-def test_recurrent_features_beat_raw_pixels_and_untrained_weights():
+CONV_DIGITS = dict(encoder="conv", input_shape=(1, 8, 8), hidden_layer_sizes=(32,), device="cpu")
+
+
+@pytest.mark.parametrize("params", [
+    pytest.param(CONV_DIGITS, id="conv", marks=pytest.mark.xfail(
+        strict=True, reason="on 8x8 digits learned conv filters are no better than random ones across seeds "
+                            "(CV gain 0.09 points); see the comment above")),
+    pytest.param(BIRNN_DIGITS, id="birnn"),
+])
+def test_learned_features_beat_raw_pixels_and_untrained_weights_across_seeds(params):
     X, y = load_digits(return_X_y=True)
     cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
 
@@ -227,8 +240,8 @@ def test_recurrent_features_beat_raw_pixels_and_untrained_weights():
             return cross_val_score(make_pipeline(first_step, LogisticRegression(max_iter=2000)), X, y, cv=cv).mean()
 
     raw = cv_mean(StandardScaler())
-    trained = np.mean([cv_mean(SCFFTransformer(**BIRNN_DIGITS, random_state=seed)) for seed in range(3)])
-    untrained = np.mean([cv_mean(SCFFTransformer(**{**BIRNN_DIGITS, "max_iter": 0}, random_state=seed))
+    trained = np.mean([cv_mean(SCFFTransformer(**params, random_state=seed)) for seed in range(3)])
+    untrained = np.mean([cv_mean(SCFFTransformer(**{**params, "max_iter": 0}, random_state=seed))
                          for seed in range(3)])
     assert trained > raw + 0.005, (trained, raw)
     assert trained > untrained + 0.005, (trained, untrained)
