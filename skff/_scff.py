@@ -110,11 +110,11 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         and 78.9% against 64.4% with the final states (11-15 points over
         three seeds), where training both gains 1.6 and loses 4.6 points
         (seed 0); learned input weights on a few features per step seem to
-        lose the variety of random ones. The learned
-        recurrence needs enough updates (on MNIST rows 100 batches leave it
-        below random weights, 500 well above), and on 8x8 digits, whose 8
-        steps a random recurrence does not forget, it does worse than random
-        weights (``benchmarks/README.md``): measure it on your data.
+        lose the variety of random ones. The learned recurrence needs enough
+        updates (on MNIST rows 100 batches leave it below random weights,
+        500 well above), and on 8x8 digits, whose 8 steps a random
+        recurrence does not forget, it does worse than random weights
+        (``benchmarks/README.md``): measure it on your data.
     augment_shift : int or array-like of int, default=0
         Image inputs only (``input_shape=(channels, height, width)``, any
         encoder but ``"birnn"``): while a layer trains, each member of a

@@ -189,7 +189,7 @@ def _scff_options(run):
                        ("learning_rate_init", "lr")):
         if params.get(key) is not None:
             options.append(f"{label} {'/'.join(f'{v:g}' for v in _as_list(params[key]))}")
-    if params.get("train_input_weights") is False or run.get("fixed_input_weights"):
+    if params.get("train_input_weights") is False:
         options.append("input weights fixed, recurrence learned")
     if params.get("batch_size") not in (None, 100):
         options.append(f"batch {params['batch_size']}")

@@ -372,9 +372,10 @@ class SCFFNetwork(nn.Module):
     The network of :class:`~skff.SCFFTransformer` (its ``module_``). The
     first layer reads pairs: the positive pair of sample ``i`` is ``[x_i,
     x_i]``, its negative pair ``[x_i, x_((i + k) mod n)]`` for a shift ``k``
-    of the batch (one negative pair per shift when several are given). Layer ``l`` learns to push the goodness ``G+`` of
-    positives above ``threshold_pos[l]`` and the goodness ``G-`` of
-    negatives below ``threshold_neg[l]``:
+    of the batch (one negative pair per shift when several are given).
+    Layer ``l`` learns to push the goodness ``G+`` of positives above
+    ``threshold_pos[l]`` and the goodness ``G-`` of negatives below
+    ``threshold_neg[l]``:
 
     ``loss = softplus(threshold_pos - G+) + softplus(G- - threshold_neg) + penalty * ||G+||``
 
@@ -488,8 +489,8 @@ class SCFFNetwork(nn.Module):
 
     def _next_stream(self, index, z):
         # With pairing="streams" every later layer is unpaired and takes both
-        # streams (positives, then the negatives); with "repair" every layer is paired and the
-        # frozen ones computed positives only.
+        # streams (positives, then the negatives); with "repair" every layer
+        # is paired and the frozen ones computed positives only.
         layer, following = self.layers[index], self.layers[index + 1]
         view = following.prepare(layer.transmit(z))
         return (view, view) if following.paired else view
