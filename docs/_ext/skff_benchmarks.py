@@ -207,9 +207,16 @@ def _scff_options(run):
         options.append(f"probe on shifted views ±{run['probe_augment_shift']} px")
     if run.get("probe_dropout") not in (None, 0.1):
         options.append(f"probe dropout {run['probe_dropout']}")
-    if run.get("refit_on_all_training_images"):
+    if _authors_protocol(run):
+        options.append("authors' protocol: all 60k, test at probe epoch 50")
+    elif run.get("refit_on_all_training_images"):
         options.append("refit on all 60k")
     return ", ".join(options) or "–"
+
+
+def _authors_protocol(run):
+    # Session 8 wrote the protocol out in words; bench_scff.py --authors-protocol writes "authors'".
+    return "authors'" in str(run.get("probe_protocol", ""))
 
 
 def scff_section(results):
@@ -241,7 +248,8 @@ def scff_section(results):
             accuracy.append([
                 f"`{name}`", run["encoder"], layers, weights, options,
                 # After a refit the validation images are part of the training set.
-                "– (refit)" if run.get("refit_on_all_training_images") else _pct(run.get("validation_accuracy")),
+                "– (authors')" if _authors_protocol(run)
+                else "– (refit)" if run.get("refit_on_all_training_images") else _pct(run.get("validation_accuracy")),
                 f"**{_pct(run['test_accuracy'])}**",
             ])
             if not run.get("untrained"):
@@ -277,8 +285,14 @@ def scff_digits_section(results):
         for row in data:
             config = row["config"]
             text = "raw pixels" if config == "raw" else ", ".join(f"{k}={v}" for k, v in config.items())
-            rows.append([f"`{name}`", text, f"{row['cv_accuracy']:.4f}", f"{row['test_accuracy']:.4f}"])
-    out.append(_table(["file", "configuration", "CV accuracy", "test accuracy"], rows))
+            untrained = "–"
+            if "untrained_cv_accuracy" in row:
+                untrained = f"{row['untrained_cv_accuracy']:.4f} ({row['cv_gain_points']:+.2f})"
+            seeds = ", ".join(str(seed) for seed in row.get("seeds", [])) or "–"
+            rows.append([f"`{name}`", text, seeds, f"{row['cv_accuracy']:.4f}", f"{row['test_accuracy']:.4f}",
+                         untrained])
+    out.append(_table(["file", "configuration", "seeds (mean)", "CV accuracy", "test accuracy",
+                       "untrained CV (gain, points)"], rows))
     return out
 
 
