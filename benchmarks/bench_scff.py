@@ -222,12 +222,13 @@ def run(args, untrained, refit_epoch=None):
     result.update(linear_probe(F_train, y, F_val, y_val, F_test, y_test, args.probe_epochs, args.dropout,
                                args.probe_scaling == "feature", device=scff._network_on_device()[0],
                                stop_after=refit_epoch, train_features=train_features))
+    if refit_epoch:
+        result["validation_accuracy"] = None  # the validation images trained encoder and probe
     if args.authors_protocol:
         # Their log prints the test accuracy after probe epochs 1, 21, 41 and 50.
         shown = sorted({1, 21, 41, args.probe_epochs} & set(result["test_accuracy_by_probe_epoch"]))
         result["test_accuracy_by_probe_epoch"] = {e: result["test_accuracy_by_probe_epoch"][e] for e in shown}
         result["probe_protocol"] = "authors'"
-        result["validation_accuracy"] = None  # the validation images trained encoder and probe
     return result
 
 
@@ -289,6 +290,8 @@ def main():
             label = label.split()[0] + " authors'"
             by_epoch = ", ".join(f"{e}: {a:.4f}" for e, a in r["test_accuracy_by_probe_epoch"].items())
             selection = f"test by probe epoch {by_epoch}"
+        elif r["refit_on_all_training_images"]:
+            selection = f"probe epoch {r['probe_epoch']}, chosen on validation before the refit"
         else:
             selection = f"val {r['validation_accuracy']:.4f}, probe epoch {r['probe_epoch']}"
         line = (f"{r['encoder']:6} {label:16} probe test {r['test_accuracy']:.4f} ({selection}), "
