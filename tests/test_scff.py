@@ -220,9 +220,9 @@ def test_learned_features_beat_raw_pixels_and_untrained_weights(digits_split, ra
 # +0.35 to +2.2 points); with 8-12 channels the features stay below the raw
 # pixels, and from 24 channels on random filters do as well as learned
 # ones. The best 16-channel setting (penalty 0.01, learning rate 0.002)
-# gains 0.48 points on this test's protocol, one seed of three negative. On 28x28
-# MNIST the conv encoder does beat its random filters (10k images: +0.4 to
-# +0.6 test points over three seeds).
+# gains 0.48 points on this test's protocol, one seed of three negative.
+# On 28x28 MNIST the conv encoder does beat its random filters (10k images:
+# +0.4 to +0.6 test points over three seeds).
 BIRNN_DIGITS = dict(encoder="birnn", input_shape=(8, 8), hidden_layer_sizes=(384,), sequence_features="mean",
                     learning_rate_init=0.0015, max_iter=5, threshold_pos=0.0, threshold_neg=6.0, penalty=0.05,
                     weight_decay=0.03, learning_rate_decay=1.0, batch_size=64, device="cpu")
