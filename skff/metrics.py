@@ -103,9 +103,14 @@ def neural_usage(activations, threshold=0.01):
     (True, 1.0)
     """
     a = _as_2d(activations, "activations")
+    if not 0 <= threshold <= 1:
+        raise ValueError(f"threshold must be a share in [0, 1], got {threshold!r}.")
     per_unit = np.abs(a).sum(axis=0)
     peak = per_unit.max()
-    active = float((per_unit > threshold * peak).mean()) if peak > 0 else 0.0
+    if np.isnan(peak):
+        active = float("nan")
+    else:
+        active = float((per_unit > threshold * peak).mean()) if peak > 0 else 0.0
     return NeuralUsage(float(hoyer_sparsity(per_unit)), active)
 
 
@@ -138,6 +143,8 @@ def separability_index(positive, negative, n_neighbors=5):
     >>> round(separability_index(positive, rng.normal(size=(50, 4))), 1)   # mixed
     0.5
     """
+    if isinstance(n_neighbors, (bool, np.bool_)) or not isinstance(n_neighbors, (int, np.integer)) or n_neighbors < 1:
+        raise ValueError(f"n_neighbors must be a positive int, got {n_neighbors!r}.")
     pos = _as_2d(positive, "positive")
     neg = _as_2d(negative, "negative")
     if pos.shape[1] != neg.shape[1]:
@@ -178,6 +185,8 @@ def convergence_area(accuracies, tol=0.005):
     >>> convergence_area([0.9, 0.9, 0.9, 0.9])   # at its best from the start
     0.0
     """
+    if not 0 <= tol < np.inf:
+        raise ValueError(f"tol must be a non-negative number, got {tol!r}.")
     acc = np.asarray(accuracies, dtype=np.float64)
     if acc.ndim != 1 or acc.size == 0:
         raise ValueError(f"accuracies must be a non-empty 1-D array, got shape {acc.shape}.")

@@ -23,6 +23,16 @@ def test_hoyer_rows_and_axis():
     assert hoyer_sparsity([0.0, 0.0, 0.0]) == 0.0
 
 
+def test_hoyer_is_scale_free_and_propagates_nan():
+    # The measure has no scale: tiny vectors are not "all zero", huge ones
+    # do not overflow the 2-norm into a value outside [0, 1].
+    assert hoyer_sparsity([1e-13, 0.0, 0.0, 0.0]) == pytest.approx(1.0)
+    assert hoyer_sparsity([3e-200, 4e-200, 0.0, 0.0]) == pytest.approx(0.6)
+    assert hoyer_sparsity([1e300, 1e300]) == pytest.approx(0.0, abs=1e-12)
+    assert math.isnan(hoyer_sparsity([np.nan, 1.0]))
+    assert all(math.isnan(v) for v in neural_usage([[np.nan, 1.0]]))
+
+
 def test_neural_usage_hand_values():
     # Per-unit sums of |a|: (2, 2, 0, 0) -> Hoyer (2 - 4/sqrt(8)) / (2 - 1)
     a = np.array([[1.0, -1.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0]])
@@ -49,6 +59,19 @@ def test_separability_index_hand_values():
 def test_separability_index_rejects_mismatched_units():
     with pytest.raises(ValueError, match="units"):
         separability_index(np.ones((3, 2)), np.ones((3, 4)))
+
+
+@pytest.mark.parametrize("n_neighbors", [0, -1, 1.5, True])
+def test_separability_index_rejects_bad_n_neighbors(n_neighbors):
+    with pytest.raises(ValueError, match=f"n_neighbors must be a positive int, got {n_neighbors}"):
+        separability_index(np.ones((3, 2)), np.zeros((3, 2)), n_neighbors=n_neighbors)
+
+
+def test_bad_thresholds_are_rejected():
+    with pytest.raises(ValueError, match="tol must be a non-negative number, got -1"):
+        convergence_area([0.5, 0.9], tol=-1)
+    with pytest.raises(ValueError, match=r"threshold must be a share in \[0, 1\], got 2"):
+        neural_usage(np.ones((2, 2)), threshold=2)
 
 
 def test_convergence_area_hand_values():

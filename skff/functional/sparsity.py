@@ -5,20 +5,19 @@ import math
 import torch
 
 
-def hoyer_sparsity(h, dim=-1, eps=1e-12):
+def hoyer_sparsity(h, dim=-1):
     """Hoyer sparsity ``(sqrt(D) - |h|_1 / |h|_2) / (sqrt(D) - 1)`` along ``dim``.
 
     1 for a vector with a single non-zero entry, 0 for a vector whose entries
-    all have the same magnitude. All-zero vectors are reported as 0 (dense),
-    since they carry no pattern at all. ``D = 1`` is defined as 0.
+    all have the same magnitude, whatever their scale. All-zero vectors are
+    reported as 0 (dense), since they carry no pattern at all; a vector with
+    a NaN gives NaN. ``D = 1`` is defined as 0.
 
     Parameters
     ----------
     h : Tensor
     dim : int, default=-1
         The axis of length ``D`` (units).
-    eps : float, default=1e-12
-        Norms below it count as zero.
 
     Returns
     -------
@@ -39,7 +38,11 @@ def hoyer_sparsity(h, dim=-1, eps=1e-12):
     d = h.shape[dim]
     if d <= 1:
         return torch.zeros(h.sum(dim=dim).shape, dtype=h.dtype, device=h.device)
-    l1 = h.abs().sum(dim=dim)
-    l2 = torch.linalg.vector_norm(h, dim=dim)
-    ratio = torch.where(l2 > eps, l1 / l2.clamp_min(eps), torch.full_like(l1, math.sqrt(d)))
+    # Divided by its largest magnitude first: the ratio is scale-free, and
+    # neither tiny vectors (underflow) nor huge ones (overflow) distort it.
+    peak = h.abs().amax(dim=dim, keepdim=True)
+    unit = h / torch.where(peak > 0, peak, torch.ones_like(peak))
+    l1 = unit.abs().sum(dim=dim)
+    l2 = torch.linalg.vector_norm(unit, dim=dim)
+    ratio = torch.where(peak.squeeze(dim) == 0, torch.full_like(l1, math.sqrt(d)), l1 / l2)
     return (math.sqrt(d) - ratio) / (math.sqrt(d) - 1)
