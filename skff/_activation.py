@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import TorchModuleMixin, check_callbacks, map_in_chunks, to_tensor
+from ._base import TorchModuleMixin, check_callbacks, keeps_state_on_failure, map_in_chunks, to_tensor
 from ._device import make_generators, resolve_device
 from ._engine import LayerLocalEngine, TrainingDivergedError, layerwise_stages, simultaneous_stages
 from .nn import ActivationLearningNetwork
@@ -55,7 +55,10 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         number of units; a float is a multiple of the layer's input width
         (rounded up; for the first layer, the number of features plus the
         appended constant, whatever the length of the histogram code), so
-        ``(0.5, 1)`` on 9 features plus the constant means ``(5, 1)``. A
+        ``(0.5, 1)`` on 9 features plus the constant means ``(5, 1)``. The
+        type of each entry decides, so mix them in a list or tuple: a NumPy
+        float array makes every entry a float (``np.array([0.5, 1])`` means
+        ``(0.5, 1.0)``, one times the width for the last layer). A
         single layer at least as wide as its input reconstructs everything
         and gives no signal. The default: a subspace layer (what it cannot
         reconstruct lowers the activation), then one unit that responds to
@@ -243,12 +246,13 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         for entry in entries if entries.ndim == 1 else [None]:
             if isinstance(entry, Integral) and not isinstance(entry, bool) and entry >= 1:
                 width = int(entry)
-            elif isinstance(entry, Real) and not isinstance(entry, bool) and entry > 0:
+            elif isinstance(entry, Real) and not isinstance(entry, bool) and 0 < entry < math.inf:
                 width = max(1, math.ceil(float(entry) * width))
             else:
                 raise ValueError(
                     "hidden_layer_sizes must be a non-empty sequence of positive ints (units) "
-                    f"and floats (multiples of the layer's input width), got {self.hidden_layer_sizes!r}."
+                    f"and finite positive floats (multiples of the layer's input width), got "
+                    f"{self.hidden_layer_sizes!r}."
                 )
             sizes.append(width)
         if not sizes:
@@ -292,8 +296,13 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         -------
         self : object
         """
+        # _fit_context validates the parameters on the first call only; they may
+        # change between calls (set_params), so check them every time.
+        if hasattr(self, "module_"):
+            self._validate_params()
         return self._fit(X, incremental=True)
 
+    @keeps_state_on_failure
     def _fit(self, X, incremental=False):
         warm = hasattr(self, "module_") and (incremental or self.warm_start)
         X = validate_data(self, X, dtype=np.float32, reset=not warm)

@@ -8,6 +8,7 @@ samples share the call.
 """
 
 import copy
+import functools
 import itertools
 
 import numpy as np
@@ -63,6 +64,28 @@ def map_in_chunks(fn, X_t, scale=1):
                 block = torch.cat([block, block.new_zeros(chunk - rows, *block.shape[1:])])
             outputs.append(fn(block)[:rows])
     return torch.cat(outputs)
+
+
+def keeps_state_on_failure(fit):
+    """Decorate a fitting method so that, if it raises, the estimator is left as it was.
+
+    ``validate_data`` records ``n_features_in_`` before anything else can
+    fail; without this a failed refit (bad labels, a diverged run) would
+    leave the earlier model paired with the new data's feature count, and
+    the next ``predict`` would fail deep inside torch.
+    """
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        saved = dict(self.__dict__)
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    return wrapper
 
 
 class TorchModuleMixin:

@@ -28,12 +28,15 @@ from tqdm.auto import tqdm
 
 
 class TrainingDivergedError(FloatingPointError):
-    """Training produced a NaN or infinite loss.
+    """Training produced a NaN or infinite loss, or a silent layer.
 
     Raised by ``fit`` at the end of the epoch in which a layer's mean loss
-    became NaN or infinite; the message names the estimator, the layer and
-    the epoch, and suggests a lower ``learning_rate_init`` or scaled
-    features. :class:`~skff.ActivationLearningAnomalyDetector` also raises
+    became NaN or infinite, or in which every unit of a layer stopped
+    responding to the training data (zero activity: a step too large drove
+    a ReLU layer below zero, or a sigmoid one into saturation, where no
+    gradient brings it back, and the model would output a constant); the message names the estimator,
+    the layer and the epoch, and suggests a lower ``learning_rate_init`` or
+    scaled features. :class:`~skff.ActivationLearningAnomalyDetector` also raises
     it when its trained network gives non-finite scores. A subclass of
     :class:`FloatingPointError`.
 
@@ -214,7 +217,7 @@ class LayerLocalEngine:
         return getattr(self, engine_name or name) if value is None else value
 
     def run(self, layers, n_samples, step, stages, *, generator, device, history=None,
-            validation_score=None, epoch_metrics=None, callbacks=None, estimator=None,
+            validation_score=None, epoch_metrics=None, silent_layers=None, callbacks=None, estimator=None,
             network=None, incremental=False, optimizer_states=None):
         """Train and return an :class:`EngineResult`; ``history`` is appended to.
 
@@ -235,6 +238,10 @@ class LayerLocalEngine:
             Higher is better; required for early stopping.
         epoch_metrics : callable ``(stage) -> dict`` or None
             Extra per-epoch entries recorded in the history.
+        silent_layers : callable ``(stage) -> list of int`` or None
+            Indices of the layers (among those run in ``stage``) whose units
+            all give zero activity on a probe of the training data; checked
+            after every epoch, any raises :class:`TrainingDivergedError`.
         callbacks : list of skff.callbacks.Callback or None
             Told of the start, every epoch and the end; an ``on_epoch_end``
             returning ``True`` stops training.
@@ -255,8 +262,8 @@ class LayerLocalEngine:
         with _deterministic_cudnn(device):
             for stage in stages:
                 self._run_stage(layers, n_samples, step, stage, generator, device, history,
-                                validation_score, epoch_metrics, result, callbacks, estimator, network,
-                                incremental, optimizer_states)
+                                validation_score, epoch_metrics, silent_layers, result, callbacks, estimator,
+                                network, incremental, optimizer_states)
                 if result.stopped_by_callback:
                     break
         for callback in callbacks:
@@ -264,7 +271,7 @@ class LayerLocalEngine:
         return result
 
     def _run_stage(self, layers, n_samples, step, stage, generator, device, history,
-                   validation_score, epoch_metrics, result, callbacks, estimator, network,
+                   validation_score, epoch_metrics, silent_layers, result, callbacks, estimator, network,
                    incremental, optimizer_states):
         max_iter = self._setting(stage, "max_iter")
         learning_rate = self._setting(stage, "learning_rate", "learning_rate_init")
@@ -304,6 +311,8 @@ class LayerLocalEngine:
                 started = time.perf_counter()
                 epoch_loss = self._run_epoch(n_samples, step, stage, optimizers, generator, device)
                 self._check_finite(epoch_loss, stage, epoch, learning_rate)
+                if silent_layers is not None:
+                    self._check_active(silent_layers(stage), epoch, learning_rate)
                 for scheduler in schedulers:
                     scheduler.step()
                 losses = [float(v) for v in epoch_loss]
@@ -352,7 +361,7 @@ class LayerLocalEngine:
                 f"{self.estimator_name}: maximum iterations ({max_iter}) reached for "
                 f"{stage.name} and the optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
 
     def _run_epoch(self, n_samples, step, stage, optimizers, generator, device):
@@ -386,6 +395,16 @@ class LayerLocalEngine:
             f"{float(epoch_loss[position])} at epoch {epoch}. Lower learning_rate_init "
             f"(now {learning_rate}) or scale the input features "
             "(e.g. with sklearn.preprocessing.StandardScaler)."
+        )
+
+    def _check_active(self, silent, epoch, learning_rate):
+        if not silent:
+            return
+        raise TrainingDivergedError(
+            f"{self.estimator_name}: training collapsed: after epoch {epoch} no unit of layer {silent[0] + 1} "
+            "responds to any probed training sample (its activity is 0 everywhere), and no gradient can "
+            f"revive it; the model would output a constant. Lower learning_rate_init (now {learning_rate}) or scale "
+            "the input features (e.g. with sklearn.preprocessing.StandardScaler)."
         )
 
     def _report(self, bar, entry):

@@ -24,6 +24,7 @@ from ._base import (
     check_layer_indices,
     check_layer_sizes,
     inference_chunk,
+    keeps_state_on_failure,
     map_in_chunks,
     to_tensor,
 )
@@ -164,8 +165,13 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         -------
         self : object
         """
+        # _fit_context validates the parameters on the first call only; they may
+        # change between calls (set_params), so check them every time.
+        if hasattr(self, "module_"):
+            self._validate_params()
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
+    @keeps_state_on_failure
     def _fit(self, X, y, sample_weight, incremental=False, classes=None):
         fitted = hasattr(self, "module_")
         warm = fitted and (incremental or self.warm_start)
@@ -190,7 +196,13 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         X_val = y_val = weights_val = None
         early_stopping = self.early_stopping and not incremental
         if early_stopping:
-            stratify = y_encoded if np.bincount(y_encoded).min() >= 2 else None
+            n_classes_seen = np.unique(y_encoded).size
+            # Stratified when it can be: every class needs two samples and
+            # each part room for one sample per class; otherwise (small data,
+            # many classes) a plain random split rather than an error.
+            n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
+            stratifiable = np.bincount(y_encoded).min() >= 2 and min(n_val, X.shape[0] - n_val) >= n_classes_seen
+            stratify = y_encoded if stratifiable else None
             split = train_test_split(
                 X,
                 y_encoded,
@@ -254,6 +266,11 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
                 "sparsity_negative": [neg for _, neg in sparsity],
             }
 
+        def silent_layers(stage):
+            with torch.inference_mode():
+                pairs = network.activity_pairs(X_t[probe], y_t[probe], probe_neg, stage.n_layers)
+            return [i for i, h in enumerate(pairs) if not bool(h.any())]
+
         engine = LayerLocalEngine(
             max_iter=1 if incremental else self.max_iter,
             batch_size=self.batch_size,
@@ -278,6 +295,7 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
             history=history,
             validation_score=validation_score,
             epoch_metrics=epoch_metrics,
+            silent_layers=silent_layers,
             callbacks=check_callbacks(self.callbacks),
             estimator=self,
             network=network,
@@ -374,8 +392,17 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, dtype=np.float32, reset=False)
         device, network = self._network_on_device()
         layers = self._score_layers(self.n_layers_)
-        scores = _class_scores(network, to_tensor(X, device), layers)
-        return scores.cpu().numpy().astype(np.float64)
+        scores = _class_scores(network, to_tensor(X, device), layers).cpu().numpy().astype(np.float64)
+        bad = ~np.isfinite(scores).all(axis=1)
+        if bad.any():
+            # Finite in float32 yet too large for the goodness (a sum of
+            # squares): the scores would be NaN and predict a constant.
+            raise ValueError(
+                f"{type(self).__name__}: {int(bad.sum())} row(s) of X (first: row {int(bad.argmax())}, largest "
+                f"|value| {float(np.abs(X[bad]).max()):.3g}) give non-finite class scores: values that large "
+                "overflow float32 arithmetic. Scale X as the training data were scaled."
+            )
+        return scores
 
     def decision_function(self, X):
         """Per-class score: summed log-odds "positive" over ``predict_layers``.
@@ -530,7 +557,8 @@ _COMMON_PARAMETERS_DOC = """
         Maximum number of epochs (per layer with ``schedule="layerwise"``).
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data (stratified
-        when every class has at least two samples),
+        when every class has at least two samples and both parts can hold
+        one sample of every class),
         stop when its accuracy has not improved by ``tol`` for
         ``n_iter_no_change`` epochs, and keep the best weights. Without it,
         training stops when the training loss stops improving by ``tol``.

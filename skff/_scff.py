@@ -14,6 +14,7 @@ from ._base import (
     check_callbacks,
     check_layer_indices,
     check_layer_sizes,
+    keeps_state_on_failure,
     map_in_chunks,
     to_tensor,
 )
@@ -22,6 +23,7 @@ from ._engine import LayerLocalEngine, Stage
 from .functional.contrastive import draw_shifts, random_translate
 from .nn.scff import BiRNNSCFFLayer, ConvSCFFLayer, DenseSCFFLayer, SCFFNetwork
 
+_PROBE_SIZE = 256  # training samples checked for a silent layer after every epoch
 _DEFAULT_SIZES = {"dense": (500, 500), "conv": (32, 128), "birnn": (128,)}
 # What the per-layer settings (and ``pairing``) left at None mean, per encoder.
 _MLP_DEFAULTS = dict(  # the paper's MNIST MLP, Table F.5
@@ -39,6 +41,16 @@ _ENCODER_DEFAULTS = {
     ),
     # The paper gives no MNIST recipe for the recurrent encoder.
     "birnn": _MLP_DEFAULTS,
+}
+# What each per-layer hyper-parameter accepts; a sequence bypasses
+# _parameter_constraints, which checks scalars only.
+_PER_LAYER_RANGES = {
+    "penalty": (lambda v: v >= 0, "non-negative"),
+    "learning_rate_init": (lambda v: v > 0, "positive"),
+    "weight_decay": (lambda v: v >= 0, "non-negative"),
+    "learning_rate_decay": (lambda v: (v > 0) & (v <= 1), "in (0, 1]"),
+    "max_iter": (lambda v: (v >= 0) & (v == np.round(v)), "non-negative integers"),
+    "augment_shift": (lambda v: (v >= 0) & (v == np.round(v)), "non-negative integers"),
 }
 # Hyper-parameters that take one value for every layer or one per layer.
 _PER_LAYER = ("threshold_pos", "threshold_neg", "penalty", "learning_rate_init", "weight_decay",
@@ -126,8 +138,9 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         ``transform`` never augments.
     threshold_pos : float, array-like of float or None, default=None
         ``threshold_pos`` of each layer: a scalar applies to every layer; from
-        a sequence layer ``i`` takes value ``i``, and its last value repeats
-        for deeper layers. ``None`` (for this and the next five per-layer
+        a sequence layer ``i`` takes value ``i``, its last value repeats
+        for deeper layers, and values past the last layer go unused (so one
+        setting serves networks of any depth, as the defaults do). ``None`` (for this and the next five per-layer
         parameters) takes the encoder's defaults: for ``"dense"`` and
         ``"birnn"`` the paper's MNIST MLP settings, ``threshold_pos=(4, 1)``,
         ``threshold_neg=(6, 1)``, ``penalty=(1e-4, 0)``,
@@ -329,6 +342,9 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
             raise ValueError(f"{name} must be a number or a non-empty sequence, got {value!r}.")
         if not np.isfinite(values).all():
             raise ValueError(f"{name} must be finite, got {value!r}.")
+        accepted, allowed = _PER_LAYER_RANGES.get(name, (None, None))
+        if accepted is not None and not accepted(values).all():
+            raise ValueError(f"{name} must be {allowed} (one value for all layers or one per layer), got {value!r}.")
         return [float(values[min(i, values.size - 1)]) for i in range(n_layers)]
 
     def _augments(self):
@@ -425,8 +441,13 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         -------
         self : object
         """
+        # _fit_context validates the parameters on the first call only; they may
+        # change between calls (set_params), so check them every time.
+        if hasattr(self, "module_"):
+            self._validate_params()
         return self._fit(X, incremental=True)
 
+    @keeps_state_on_failure
     def _fit(self, X, incremental=False):
         warm = hasattr(self, "module_") and (incremental or self.warm_start)
         X = validate_data(self, X, dtype=np.float32, reset=not warm)
@@ -434,14 +455,17 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
             raise ValueError(
                 f"{type(self).__name__} needs at least 2 samples to form negative pairs, got n_samples={X.shape[0]}."
             )
+        if X.shape[1] < 2:
+            # Standardising a single value per sample leaves 0: every sample
+            # would look the same and the features would be constant.
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 features (it standardises each sample), got 1 feature(s)."
+            )
         input_shape = self.input_shape_ if warm else self._resolve_input_shape(X.shape[1])
         sizes = self._layer_sizes()
         n_layers = len(sizes)
-        layers_out = self._layers_out(n_layers)
+        self._layers_out(n_layers)  # a bad layers_out fails before training, not after
         settings = {name: self._per_layer(name, n_layers) for name in _PER_LAYER}
-        for name in ("max_iter", "augment_shift"):
-            if any(v != int(v) or v < 0 for v in settings[name]):
-                raise ValueError(f"{name} must be non-negative integers, got {getattr(self, name)!r}.")
         if not self.train_input_weights and self.encoder != "birnn":
             raise ValueError(
                 "train_input_weights=False applies to encoder='birnn' only (it would leave a "
@@ -510,6 +534,15 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
                         count += block.shape[0]
                 return -total / count
 
+        probe = X_t[:_PROBE_SIZE]
+
+        def silent_layers(stage):
+            # A layer whose positive pairs all have zero goodness gets no
+            # gradient (its loss is stuck at softplus(threshold_pos) + ...).
+            with torch.no_grad():
+                goodness = network.positive_goodness(probe, stage.n_layers)
+            return [i for i, g in enumerate(goodness) if not bool(g.any())]
+
         stages = [
             Stage(
                 trainable=list(range(n_layers)),
@@ -545,7 +578,8 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         network.train()
         result = engine.run(
             network.layers, n_samples, step, stages, generator=cpu_gen, device=device,
-            history=history, validation_score=validation_score, callbacks=check_callbacks(self.callbacks),
+            history=history, validation_score=validation_score, silent_layers=silent_layers,
+            callbacks=check_callbacks(self.callbacks),
             estimator=self, network=network, incremental=incremental,
             optimizer_states=self._carried_optimizer_states(incremental, warm),
         )
@@ -556,9 +590,14 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         self.history_ = history
         self.n_iter_ = len(history)
         with torch.inference_mode():
-            probe = torch.zeros(1, X.shape[1], device=device)
-            self._n_features_out = int(network.features(probe, layers_out).shape[1])
+            zeros = torch.zeros(1, X.shape[1], device=device)
+            self._layer_n_features = [int(network.features(zeros, [i]).shape[1]) for i in range(n_layers)]
         return self
+
+    @property
+    def _n_features_out(self):
+        # Read at call time, like transform: layers_out may be set after fit.
+        return sum(self._layer_n_features[i] for i in self._layers_out(self.n_layers_))
 
     def transform(self, X):
         """Standardised SCFF features of each layer in ``layers_out``, concatenated.

@@ -365,6 +365,8 @@ def test_bad_parameters():
     X = np.random.RandomState(0).normal(size=(20, 3))
     with pytest.raises(ValueError, match="hidden_layer_sizes"):
         small(hidden_layer_sizes=(4, 0)).fit(X)
+    with pytest.raises(ValueError, match="finite positive floats"):
+        small(hidden_layer_sizes=(np.inf,)).fit(X)
     with pytest.raises(ValueError, match="contamination"):
         small(contamination=0.7).fit(X)
     with pytest.raises(ValueError, match="activation"):

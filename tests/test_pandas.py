@@ -108,7 +108,10 @@ def test_integer_input_is_accepted(case_id):
     X, y = X[:300], y[:300]
     as_int = X.astype(np.int64)
     assert np.array_equal(as_int, X)  # the pixels are whole numbers 0..16
-    expected = outputs(make(case_id).fit(X, y), X[:100], case_id)
-    assert_same_outputs(outputs(make(case_id).fit(as_int, y), as_int[:100], case_id), expected)
+    # Unscaled pixels: the cases' step of 0.01 silences every FFClassifier
+    # unit (TrainingDivergedError); this test is about dtypes, so a smaller one.
+    overrides = {"learning_rate_init": 0.001} if case_id == "FFClassifier" else {}
+    expected = outputs(make(case_id, **overrides).fit(X, y), X[:100], case_id)
+    assert_same_outputs(outputs(make(case_id, **overrides).fit(as_int, y), as_int[:100], case_id), expected)
     frame = pd.DataFrame(X.astype(np.int32), columns=COLUMNS)
-    assert_same_outputs(outputs(make(case_id).fit(frame, y), frame.iloc[:100], case_id), expected)
+    assert_same_outputs(outputs(make(case_id, **overrides).fit(frame, y), frame.iloc[:100], case_id), expected)

@@ -221,8 +221,12 @@ def test_learned_features_beat_raw_pixels_and_untrained_weights(digits_split, ra
 # pixels, and from 24 channels on random filters do as well as learned
 # ones. The best 16-channel setting (penalty 0.01, learning rate 0.002)
 # gains 0.48 points on this test's protocol, one seed of three negative.
-# On 28x28 MNIST the conv encoder does beat its random filters (10k images:
-# +0.4 to +0.6 test points over three seeds).
+# Traced epoch by epoch (session 10), that setting's gain peaks at +0.45
+# after 3-8 epochs and falls below zero by epoch 30 while the SCFF loss,
+# held-out digits' included, keeps falling: the objective, not the
+# optimisation, caps it. On 28x28 MNIST the conv encoder does beat its
+# random filters at (32, 128) channels (10k images: +0.4 to +0.6 test
+# points over three seeds), not at the authors' (96, 384).
 BIRNN_DIGITS = dict(encoder="birnn", input_shape=(8, 8), hidden_layer_sizes=(384,), sequence_features="mean",
                     learning_rate_init=0.0015, max_iter=5, threshold_pos=0.0, threshold_neg=6.0, penalty=0.05,
                     weight_decay=0.03, learning_rate_decay=1.0, batch_size=64, device="cpu")
@@ -337,6 +341,39 @@ def test_set_output_pandas():
     assert list(out.columns[:2]) == ["scfftransformer0", "scfftransformer1"]
 
 
+def test_feature_names_follow_layers_out_set_after_fit():
+    X, _ = load_digits(return_X_y=True)
+    model = _small(layers_out=[1]).fit(X[:100])
+    assert len(model.get_feature_names_out()) == model.transform(X[:5]).shape[1] == 8
+    # transform reads layers_out when called; so must the feature names
+    # (set_output's pandas wrapper used to fail on the length mismatch).
+    model.set_params(layers_out=[0, 1])
+    assert len(model.get_feature_names_out()) == model.transform(X[:5]).shape[1] == 24
+    pd = pytest.importorskip("pandas")
+    assert model.set_output(transform="pandas").transform(X[:5]).shape == (5, 24)
+    model.set_params(layers_out=[2])
+    with pytest.raises(ValueError, match=r"layers_out \[2\] out of range for a network of 2 layers"):
+        model.get_feature_names_out()
+
+
+@pytest.mark.parametrize("name, value, allowed", [
+    ("learning_rate_init", [0.01, -1.0], "positive"),
+    ("learning_rate_init", [0.0], "positive"),
+    ("weight_decay", [-1.0], "non-negative"),
+    ("penalty", [0.0, -1.0], "non-negative"),
+    ("learning_rate_decay", [2.0], r"in \(0, 1\]"),
+    ("learning_rate_decay", [0.0], r"in \(0, 1\]"),
+    ("max_iter", [1, 1.5], "non-negative integers"),
+    ("max_iter", [-1], "non-negative integers"),
+])
+def test_per_layer_sequences_obey_the_scalar_constraints(name, value, allowed):
+    # _parameter_constraints checks scalars; a sequence used to reach AdamW
+    # (a torch error) or to train silently with a growing learning rate.
+    X, _ = load_digits(return_X_y=True)
+    with pytest.raises(ValueError, match=f"{name} must be {allowed} .*got"):
+        _small(**{name: value}).fit(X[:20])
+
+
 def test_input_shape_must_match_the_features():
     X, _ = load_digits(return_X_y=True)
     with pytest.raises(ValueError, match=r"input_shape=\(1, 7, 7\) holds 49 values per sample but X has 64"):
@@ -388,6 +425,8 @@ def test_bad_input():
         _small().fit(X[0])
     with pytest.raises(ValueError, match="at least 2 samples"):
         _small().fit(X[:1])
+    with pytest.raises(ValueError, match=r"at least 2 features \(it standardises each sample\), got 1"):
+        _small().fit(X[:20, :1])
     with pytest.raises(ValueError):
         _small().fit(np.array([["a", "b"], ["c", "d"]]))
     model = _small().fit(X[:50])

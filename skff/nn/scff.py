@@ -522,6 +522,17 @@ class SCFFNetwork(nn.Module):
             stream = self._next_stream(i, z)
         raise IndexError(index)
 
+    def positive_goodness(self, x, n_layers):
+        """Goodness of the positive pairs ``[x, x]`` in each of the first ``n_layers`` layers."""
+        stream = self._input(x)
+        goodness = []
+        for i in range(n_layers):
+            z = self._respond(self.layers[i], stream, None)
+            goodness.append(self.layers[i].goodness(z))
+            if i + 1 < n_layers:
+                stream = self._next_stream(i, z)
+        return goodness
+
     def features(self, x, layers_out):
         """Standardised features of the positive pair ``[x, x]``, per chosen layer."""
         stream = self._input(x)

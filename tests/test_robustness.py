@@ -1,0 +1,136 @@
+"""Failure modes shared by every estimator: collapsed training, failed refits,
+parameters changed between ``partial_fit`` calls, input too large to score."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, load_iris
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skff import (
+    ActivationLearningAnomalyDetector,
+    FFClassifier,
+    PolarFFClassifier,
+    SCFFTransformer,
+    TrainingDivergedError,
+)
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+# A step of 1000 drives every ReLU unit below zero within a few epochs; the
+# loss then stays constant, and before this check the fit ended "converged"
+# with a model that predicted one class for everything.
+def test_collapsed_classifier_is_reported(iris):
+    X, y = iris
+    clf = FFClassifier(hidden_layer_sizes=(16,), max_iter=30, learning_rate_init=1e3, device="cpu", random_state=0)
+    with pytest.raises(TrainingDivergedError,
+                       match=r"collapsed: after epoch \d+ no unit of layer 1.*learning_rate_init"):
+        clf.fit(X, y)
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+    # The same network with a sane step keeps its units alive and learns
+    # (0.86 on the training data; a constant prediction scores 0.33).
+    sane = FFClassifier(hidden_layer_sizes=(16,), max_iter=30, learning_rate_init=0.03, device="cpu", random_state=0)
+    assert sane.fit(X, y).score(X, y) > 0.8
+
+
+def test_collapsed_scff_layer_is_reported():
+    # Zero goodness for every pair: the loss sticks at softplus(4) +
+    # softplus(-6) = 4.02 and no gradient flows.
+    X, _ = load_digits(return_X_y=True)
+    scff = SCFFTransformer(hidden_layer_sizes=(8, 8), max_iter=3, learning_rate_init=1.0, device="cpu", random_state=0)
+    with pytest.raises(TrainingDivergedError, match="collapsed.*layer 1"):
+        scff.fit(X[:300])
+
+
+ESTIMATORS = [
+    lambda: FFClassifier(hidden_layer_sizes=(8,), max_iter=2, device="cpu", random_state=0),
+    lambda: PolarFFClassifier(hidden_layer_sizes=(8,), max_iter=2, device="cpu", random_state=0),
+    lambda: SCFFTransformer(hidden_layer_sizes=(8,), max_iter=2, device="cpu", random_state=0),
+    lambda: ActivationLearningAnomalyDetector(max_iter=2, device="cpu", random_state=0),
+]
+
+
+def _output(estimator, X):
+    return estimator.transform(X) if isinstance(estimator, SCFFTransformer) else estimator.predict(X)
+
+
+@pytest.mark.parametrize("make", ESTIMATORS)
+def test_failed_refit_leaves_the_fitted_model_intact(make, iris):
+    X, y = iris
+    estimator = make().fit(X, y)
+    before = _output(estimator, X)
+    state = set(vars(estimator))
+    # validate_data accepts the new X (and used to record its 3 features)
+    # before the layer sizes are checked.
+    estimator.set_params(hidden_layer_sizes=(8, 0))
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        estimator.fit(X[:, :3], y)
+    estimator.set_params(hidden_layer_sizes=(8,) if not isinstance(estimator, ActivationLearningAnomalyDetector)
+                         else (0.5, 1))
+    assert estimator.n_features_in_ == 4
+    assert set(vars(estimator)) == state
+    np.testing.assert_array_equal(_output(estimator, X), before)
+    with pytest.raises(ValueError, match="4 features"):
+        _output(estimator, X[:, :3])
+
+
+def test_failed_first_fit_leaves_no_fitted_state(iris):
+    X, _ = iris
+    clf = FFClassifier(hidden_layer_sizes=(8,), device="cpu")
+    with pytest.raises(ValueError, match="one class"):
+        clf.fit(X, np.zeros(len(X)))
+    assert not hasattr(clf, "n_features_in_")
+
+
+@pytest.mark.parametrize("make, bad", [
+    (ESTIMATORS[0], dict(batch_size=0)),
+    (ESTIMATORS[0], dict(negatives="nonsense")),
+    (ESTIMATORS[1], dict(class_weight="nonsense")),
+    (ESTIMATORS[2], dict(n_negatives=0)),
+    (ESTIMATORS[3], dict(learning_rate_init=-1.0)),
+])
+def test_parameters_are_validated_on_every_partial_fit_call(make, bad, iris):
+    # scikit-learn validates on the first partial_fit call only; set_params
+    # between calls is supported here, so every call checks.
+    X, y = iris
+    estimator = make()
+    args = (X, y, np.unique(y)) if hasattr(estimator, "predict_proba") else (X,)
+    estimator.partial_fit(*args)
+    estimator.set_params(**bad)
+    with pytest.raises(InvalidParameterError, match=next(iter(bad))):
+        estimator.partial_fit(*args[:2])
+
+
+@pytest.mark.parametrize("cls", [FFClassifier, PolarFFClassifier])
+def test_input_too_large_to_score_is_an_error_not_nan(cls, iris):
+    X, y = iris
+    clf = cls(hidden_layer_sizes=(8,), max_iter=2, device="cpu", random_state=0).fit(X, y)
+    huge = X[:3] * 1e20  # finite in float32; its squares are not
+    for method in (clf.predict, clf.predict_proba, clf.decision_function):
+        with pytest.raises(ValueError, match=r"3 row\(s\) of X .*non-finite class scores"):
+            method(huge)
+
+
+def test_early_stopping_on_small_data_with_many_classes():
+    # 9 validation samples cannot hold one of each of 10 classes: a plain
+    # random split, as MLPClassifier manages, rather than train_test_split's error.
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:90] / 16, y[:90]
+    clf = FFClassifier(hidden_layer_sizes=(8,), max_iter=2, early_stopping=True, device="cpu", random_state=0)
+    assert len(clf.fit(X, y).validation_scores_) == 2
