@@ -22,10 +22,16 @@ and the gain of learning is printed per seed and averaged: a gain the size
 of one split's grain (0.2-0.3 points) is only believable when every seed
 shows it.
 
+With ``--trace-epochs 1 2 5 ...`` each configuration is instead fitted
+once per fold and seed, and the 3-fold CV accuracy of its features is
+measured after each listed epoch (epoch 0: the initial weights), which
+shows whether more updates help (one-layer configurations; ``"tol": 0``
+keeps the loss-based stopping rule from ending a fold early).
+
 Usage::
 
     OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_scff_digits.py [--configs '[{...}, ...]'] [--tag NAME]
-        [--seeds 0 1 2] [--compare-untrained]
+        [--seeds 0 1 2] [--compare-untrained | --trace-epochs 1 2 5 10]
 
 Results are printed and written to ``benchmarks/results/scff_digits[_TAG].json``.
 """
@@ -37,6 +43,7 @@ import time
 import warnings
 
 import numpy as np
+import torch
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -45,6 +52,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skff import SCFFTransformer
+from skff.callbacks import Callback
 
 FSDD_RECIPE = dict(threshold_pos=0.0, threshold_neg=1.0, penalty=0.0075, weight_decay=0.0,
                    learning_rate_decay=0.7, batch_size=64, max_iter=10)
@@ -73,12 +81,51 @@ def score(config, seed, data, folds):
     return float(cv), float(model.fit(X_train, y_train).score(X_test, y_test))
 
 
+class FeatureSnapshots(Callback):
+    """Features of two image sets after the listed epochs of training."""
+
+    def __init__(self, epochs, X_fit, X_eval, layers_out):
+        self.epochs, self.layers_out = set(epochs), layers_out
+        self.X = [torch.as_tensor(X, dtype=torch.float32) for X in (X_fit, X_eval)]
+        self.features = {}
+
+    def on_epoch_end(self, estimator, *, network, history, **kwargs):
+        if len(history) in self.epochs:
+            with torch.no_grad():
+                self.features[len(history)] = [network.features(X.to(next(network.parameters()).device),
+                                                                self.layers_out).cpu().numpy() for X in self.X]
+
+
+def trace(config, seed, data, folds, epochs):
+    """3-fold CV accuracy on the training part after each of ``epochs`` (0:
+    the initial weights), from one fit per fold: how learning moves the
+    features' quality, epoch by epoch."""
+    X_train, _, y_train, _ = data
+    scores = {epoch: [] for epoch in [0, *epochs]}
+    for fit_rows, eval_rows in folds.split(X_train, y_train):
+        params = {"random_state": seed, "device": "cpu", **config}
+        X_fit, X_eval = X_train[fit_rows], X_train[eval_rows]
+        initial = SCFFTransformer(**{**params, "max_iter": 0}).fit(X_fit)
+        layers_out = list(config.get("layers_out") or range(initial.n_layers_))
+        snapshots = FeatureSnapshots(epochs, X_fit, X_eval, layers_out)
+        snapshots.features[0] = [initial.transform(X_fit), initial.transform(X_eval)]
+        SCFFTransformer(**params, callbacks=[snapshots]).fit(X_fit)
+        for epoch, (F_fit, F_eval) in snapshots.features.items():
+            probe = LogisticRegression(max_iter=2000).fit(F_fit, y_train[fit_rows])
+            scores[epoch].append(probe.score(F_eval, y_train[eval_rows]))
+    # Epochs the fit did not reach (a layer stopped by ``tol``) are left out.
+    return {epoch: float(np.mean(v)) for epoch, v in scores.items() if len(v) == folds.get_n_splits()}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", type=json.loads, default=DEFAULT_CONFIGS)
     parser.add_argument("--tag", default="")
     parser.add_argument("--seeds", type=int, nargs="+", default=None,
                         help="fit every configuration once per seed (overrides its random_state)")
+    parser.add_argument("--trace-epochs", type=int, nargs="+", default=None,
+                        help="instead: CV accuracy after each of these epochs of one fit per fold and seed "
+                             "(one-layer configurations; set tol=0 to reach them all)")
     parser.add_argument("--compare-untrained", action="store_true",
                         help="also score each configuration with max_iter=0 (per seed) and report the gain")
     args = parser.parse_args()
@@ -89,6 +136,21 @@ def main():
     folds = StratifiedKFold(3, shuffle=True, random_state=0)
     results = []
     for config in args.configs:
+        if args.trace_epochs and config != "raw":
+            started = time.perf_counter()
+            seeds = args.seeds or [config.get("random_state", 0)]
+            by_seed = [trace(config, seed, data, folds, args.trace_epochs) for seed in seeds]
+            epochs = sorted(set.intersection(*(set(t) for t in by_seed)))
+            result = {"config": config, "seeds": seeds, "trace_epochs": epochs,
+                      "cv_by_epoch": [float(np.mean([t[e] for t in by_seed])) for e in epochs],
+                      "cv_gain_points_by_epoch_per_seed": [[100 * (t[e] - t[0]) for t in by_seed] for e in epochs],
+                      "seconds": time.perf_counter() - started}
+            results.append(result)
+            print(config, flush=True)
+            for epoch, cv, gains in zip(epochs, result["cv_by_epoch"], result["cv_gain_points_by_epoch_per_seed"]):
+                print(f"  epoch {epoch:3d}  CV {cv:.4f}  gain {np.mean(gains):+.2f} "
+                      f"({', '.join(f'{g:+.2f}' for g in gains)})", flush=True)
+            continue
         started = time.perf_counter()
         seeds = [None] if args.seeds is None or config == "raw" else args.seeds
         runs = [score(config, seed, data, folds) for seed in seeds]

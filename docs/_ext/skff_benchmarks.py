@@ -14,7 +14,8 @@ is noted on the page instead of failing the build. The recognised files are
 * ``bench_scff.py``: ``scff_*.json``, a list of runs with ``encoder`` and
   ``test_accuracy``;
 * ``bench_scff_digits.py``: ``scff_digits*.json``, a list of rows with
-  ``config``, ``cv_accuracy`` and ``test_accuracy``;
+  ``config``, ``cv_accuracy`` and ``test_accuracy`` (or, from
+  ``--trace-epochs``, ``trace_epochs`` and ``cv_by_epoch``);
 * ``bench_adbench.py``: ``adbench*.json`` (``{"args", "results"}``) and
   ``adbench_scale*.json`` (a list of rows).
 
@@ -272,9 +273,16 @@ def _is_digits_comparison(data):
     )
 
 
+def _is_digits_trace(data):
+    return isinstance(data, list) and data and all(
+        isinstance(row, dict) and {"config", "trace_epochs", "cv_by_epoch"} <= row.keys() for row in data
+    )
+
+
 def scff_digits_section(results):
     files = {name: data for name, data in results.items() if _is_digits_comparison(data)}
-    if not files:
+    traces = {name: data for name, data in results.items() if _is_digits_trace(data)}
+    if not files and not traces:
         return []
     out = ["## SCFFTransformer on scikit-learn's digits\n",
            "`bench_scff_digits.py`: the test suite's comparison (a logistic regression on the features, "
@@ -291,8 +299,20 @@ def scff_digits_section(results):
             seeds = ", ".join(str(seed) for seed in row.get("seeds", [])) or "–"
             rows.append([f"`{name}`", text, seeds, f"{row['cv_accuracy']:.4f}", f"{row['test_accuracy']:.4f}",
                          untrained])
-    out.append(_table(["file", "configuration", "seeds (mean)", "CV accuracy", "test accuracy",
-                       "untrained CV (gain, points)"], rows))
+    if rows:
+        out.append(_table(["file", "configuration", "seeds (mean)", "CV accuracy", "test accuracy",
+                           "untrained CV (gain, points)"], rows))
+    for name, data in traces.items():
+        for row in data:
+            config = ", ".join(f"{k}={v}" for k, v in row["config"].items())
+            out.append(f"`{name}` (`--trace-epochs`): {config}; seeds "
+                       f"{', '.join(str(seed) for seed in row['seeds'])}, CV accuracy after each epoch of one "
+                       "fit per fold (epoch 0: the initial weights).\n")
+            out.append(_table(["epoch", "CV accuracy (mean)", "gain over epoch 0, points (per seed)"], [
+                [str(epoch), f"{cv:.4f}", ", ".join(f"{g:+.2f}" for g in gains)]
+                for epoch, cv, gains in zip(row["trace_epochs"], row["cv_by_epoch"],
+                                            row["cv_gain_points_by_epoch_per_seed"])
+            ]))
     return out
 
 
@@ -377,7 +397,7 @@ def render(results_dir=RESULTS):
         parts += section(results)
     shown = {
         name for name, data in results.items()
-        if _is_classifier_run(data) or _is_scff_run_list(data) or _is_digits_comparison(data)
+        if _is_classifier_run(data) or _is_scff_run_list(data) or _is_digits_comparison(data) or _is_digits_trace(data)
         or name == "speed.json"
         or name.startswith("adbench")
     }
