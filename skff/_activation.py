@@ -66,8 +66,11 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
     activation : {"abs", "std_abs"}, default="abs"
         Transmission between layers, both magnitude preserving: ``"abs"`` is
         ``|y|``; ``"std_abs"`` standardises ``|y|`` unit by unit with running
-        statistics gathered during training, then rescales each sample to the
-        length of ``y``. Unused with a single layer.
+        statistics gathered during training (every batch that passes a
+        layer's activity on updates them; with ``schedule="layerwise"`` a
+        trained layer's statistics settle while the layers above it train,
+        on its then fixed output), then rescales each sample to the length
+        of ``y``. Unused with a single layer.
     constant_feature : float or None, default=5.0
         Value of the constant feature appended before the unit-length
         scaling, in units of the median norm of the training samples.
@@ -84,7 +87,8 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         are close to the centre (skewed, multi-modal or discrete features).
         On the 28 classical ADBench sets the code raises the mean AUC-ROC
         from 0.718 to 0.759 (``benchmarks/README.md``). The first layer's
-        input grows to ``n_features * (n_bins + 1) + 1`` columns.
+        input grows to ``n_features * (n_bins + 1) + 1`` columns. Not in
+        the paper, which corresponds to ``n_bins=None``.
     histogram_share : float in (0, 1), default=0.5
         Share of the unit-length input given to the histogram code (the
         feature values get the rest). Unused when ``n_bins=None``.

@@ -91,7 +91,10 @@ def test_frozen_layers_do_not_learn():
     network.local_step(torch.randn(16, 4, generator=torch.Generator().manual_seed(1)), 0.1, trainable=[1])
     torch.testing.assert_close(network.layers[0].weight, before[0], rtol=0, atol=0)
     assert not torch.equal(network.layers[1].weight, before[1])
-    assert int(network.layers[0].n_stat_updates) == 0
+    # The frozen layer passes its activity on, so its std_abs statistics are
+    # gathered (the layer-wise schedule's only chance); the last layer's are not.
+    assert int(network.layers[0].n_stat_updates) == 1
+    assert int(network.layers[1].n_stat_updates) == 0
 
 
 def test_transmissions_preserve_the_magnitude():
@@ -309,6 +312,26 @@ def test_layerwise_schedule_and_history(planted):
     assert detector.n_iter_ == 8
     assert len(detector.loss_curve_) == 8
     assert all(len(entry["layer_loss"]) == 1 for entry in detector.history_)
+
+
+def test_layerwise_std_abs_gathers_each_layers_statistics(planted):
+    # Trained layer by layer, a layer is the last one run while it learns;
+    # its |y| statistics come from the stages above it, on its fixed output
+    # (they used to stay at mean 0, std 1, turning std_abs into abs).
+    X, _ = planted
+    detector = small(hidden_layer_sizes=(4, 3, 1), activation="std_abs", schedule="layerwise", max_iter=3,
+                     n_bins=None).fit(X)
+    layers = detector.module_.layers
+    assert [int(layer.n_stat_updates) > 0 for layer in layers] == [True, True, False]
+    with torch.no_grad():
+        activities = detector.module_.activities(torch.as_tensor(X, dtype=torch.float32))
+    for layer, y in zip(layers[:2], activities[:2]):
+        # Running statistics over batches of the layer's fixed output: close
+        # to the explicit ones over the whole training set.
+        torch.testing.assert_close(layer.abs_mean, y.abs().mean(dim=0), rtol=0.1, atol=0)
+        torch.testing.assert_close(layer.abs_std, y.abs().std(dim=0, correction=0), rtol=0.15, atol=0)
+    simultaneous = small(hidden_layer_sizes=(4, 3, 1), activation="std_abs", max_iter=3, n_bins=None).fit(X)
+    assert [int(layer.n_stat_updates) > 0 for layer in simultaneous.module_.layers] == [True, True, False]
 
 
 def test_relative_layer_sizes_and_no_constant(planted):

@@ -285,8 +285,13 @@ class ActivationLearningNetwork(nn.Module):
         """One forward pass over the first ``n_layers`` layers; the ``trainable`` ones learn.
 
         Frozen layers (earlier ones in the layer-wise schedule) only pass
-        activity on, with frozen statistics. Returns the reconstruction error
-        of every trainable layer, shape ``(len(trainable),)``.
+        activity on. With ``"std_abs"`` every layer whose activity is passed
+        on updates its statistics of ``|y|`` first, frozen or not: in the
+        layer-wise schedule a layer is the last one run while it trains, so
+        its statistics are gathered while the next layer trains, on its fixed
+        output (the paper's "computed explicitly" case). Returns the
+        reconstruction error of every trainable layer, shape
+        ``(len(trainable),)``.
         """
         n_layers = len(self.layers) if n_layers is None else n_layers
         trainable = set(trainable)
@@ -300,7 +305,7 @@ class ActivationLearningNetwork(nn.Module):
             else:
                 y = layer(h)
             if index < n_layers - 1:
-                if index in trainable and self.transmission == "std_abs":
+                if self.transmission == "std_abs":
                     layer.update_statistics(y)
                 h = layer.transmit(y, self.transmission)
         return torch.stack(losses)
