@@ -62,6 +62,7 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         "label_embedding": [StrOptions({"onehot", "bernoulli"})],
         "negatives": [StrOptions({"random", "hard"})],
         "predict_layers": [None, "array-like"],
+        "predict_score": [StrOptions({"log_odds", "probability"})],
         "schedule": [StrOptions({"simultaneous", "layerwise"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -248,7 +249,8 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
             def validation_score(stage):
                 # Accuracy on the held-out part, weighted as the training loss is.
                 layers = [i for i in score_layers if i < stage.n_layers] or [stage.n_layers - 1]
-                correct = (_class_scores(network, X_val_t, layers).argmax(dim=1) == y_val_t).float()
+                scores = _class_scores(network, X_val_t, layers, self.predict_score == "probability")
+                correct = (scores.argmax(dim=1) == y_val_t).float()
                 if w_val_t is None:
                     return float(correct.mean())
                 return float((correct * w_val_t).sum() / w_val_t.sum())
@@ -392,7 +394,8 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, dtype=np.float32, reset=False)
         device, network = self._network_on_device()
         layers = self._score_layers(self.n_layers_)
-        scores = _class_scores(network, to_tensor(X, device), layers).cpu().numpy().astype(np.float64)
+        probability = self.predict_score == "probability"
+        scores = _class_scores(network, to_tensor(X, device), layers, probability).cpu().numpy().astype(np.float64)
         bad = ~np.isfinite(scores).all(axis=1)
         if bad.any():
             # Finite in float32 yet too large for the goodness (a sum of
@@ -405,10 +408,11 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         return scores
 
     def decision_function(self, X):
-        """Per-class score: summed log-odds "positive" over ``predict_layers``.
+        """Per-class score: summed log-odds (or probabilities) "positive" over ``predict_layers``.
 
-        For plain FF this is an increasing function of the accumulated
-        goodness, so its argmax is Hinton's prediction rule.
+        What is summed follows ``predict_score``. For plain FF the summed
+        log-odds are an increasing function of the accumulated goodness, so
+        their argmax is Hinton's prediction rule.
 
         Parameters
         ----------
@@ -425,11 +429,13 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         return scores
 
     def predict_proba(self, X):
-        """Class probabilities: softmax over the per-class scores.
+        """Class probabilities from the per-class scores; rows sum to one.
 
-        The scores are summed log-odds, so for the sigmoid probability
-        functions ``alpha`` acts as an inverse temperature on the goodness
-        (``threshold`` cancels out); rows sum to one.
+        With ``predict_score="log_odds"`` the softmax of the summed
+        log-odds: for the sigmoid probability functions ``alpha`` acts as an
+        inverse temperature on the goodness (``threshold`` cancels out).
+        With ``"probability"`` the summed per-layer probabilities divided by
+        their total over the classes (uniform where every class scores 0).
 
         Parameters
         ----------
@@ -440,13 +446,17 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
         """
         scores = self._class_scores(X)
+        if self.predict_score == "probability":
+            total = scores.sum(axis=1, keepdims=True)
+            return np.divide(scores, total, out=np.full_like(scores, 1.0 / scores.shape[1]), where=total > 0)
         scores -= scores.max(axis=1, keepdims=True)
         proba = np.exp(scores)
         return proba / proba.sum(axis=1, keepdims=True)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`."""
-        return np.log(self.predict_proba(X))
+        with np.errstate(divide="ignore"):  # -inf for a class whose summed probability is 0
+            return np.log(self.predict_proba(X))
 
     def predict(self, X):
         """Class with the highest accumulated score.
@@ -512,8 +522,8 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _class_scores(network, X_t, score_layers):
-    return map_in_chunks(lambda block: network.class_scores(block, score_layers), X_t)
+def _class_scores(network, X_t, score_layers, probability=False):
+    return map_in_chunks(lambda block: network.class_scores(block, score_layers, probability), X_t)
 
 
 _COMMON_PARAMETERS_DOC = """
@@ -545,6 +555,15 @@ _COMMON_PARAMETERS_DOC = """
     predict_layers : array-like of int or None, default=None
         Indices of the layers whose scores are summed at prediction (``None``:
         all layers; ``[1, 2]`` skips the first, as Hinton does).
+    predict_score : {{"log_odds", "probability"}}, default="log_odds"
+        What is summed over ``predict_layers`` for each class: each layer's
+        log-odds ``s`` that the input is positive, or its probability
+        ``sigmoid(s)`` (Polar-FFA's rule). With one threshold and slope for
+        every layer, FF's summed log-odds rank the classes as Hinton's
+        accumulated goodness does; with more than one scored layer the two
+        sums can rank classes differently. :meth:`predict_proba` is the
+        softmax of the summed log-odds, or the summed probabilities divided
+        by their total over the classes.
     schedule : {{"simultaneous", "layerwise"}}, default="simultaneous"
         ``"simultaneous"`` updates every layer on every batch (one forward
         pass, activity detached between layers). ``"layerwise"`` trains layer
@@ -686,6 +705,7 @@ class PolarFFClassifier(_BaseForwardForward):
         label_embedding="bernoulli",
         negatives="random",
         predict_layers=None,
+        predict_score="log_odds",
         schedule="simultaneous",
         learning_rate_init=0.001,
         batch_size=128,
@@ -714,6 +734,7 @@ class PolarFFClassifier(_BaseForwardForward):
         self.label_embedding = label_embedding
         self.negatives = negatives
         self.predict_layers = predict_layers
+        self.predict_score = predict_score
         self.schedule = schedule
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
@@ -805,6 +826,7 @@ class FFClassifier(_BaseForwardForward):
         label_embedding="onehot",
         negatives="random",
         predict_layers=None,
+        predict_score="log_odds",
         schedule="simultaneous",
         learning_rate_init=0.003,
         batch_size=128,
@@ -830,6 +852,7 @@ class FFClassifier(_BaseForwardForward):
         self.label_embedding = label_embedding
         self.negatives = negatives
         self.predict_layers = predict_layers
+        self.predict_score = predict_score
         self.schedule = schedule
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size

@@ -193,6 +193,25 @@ def test_hard_negatives_and_predict_layers(cls, digits_split):
 
 
 @pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_predict_score_probability_sums_per_layer_probabilities(cls, digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    clf = small(cls).fit(X_train, y_train)
+    per_layer = [clf.set_params(predict_layers=[i]).decision_function(X_test) for i in (0, 1)]
+    clf.set_params(predict_layers=None, predict_score="probability")
+    summed = sum(1 / (1 + np.exp(-s)) for s in per_layer)  # Polar-FFA's rule: sum over layers of P
+    np.testing.assert_allclose(clf.decision_function(X_test), summed, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(clf.predict(X_test), clf.classes_[summed.argmax(axis=1)])
+    proba = clf.predict_proba(X_test)
+    np.testing.assert_allclose(proba, summed / summed.sum(axis=1, keepdims=True), rtol=1e-5)
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X_test)), proba, rtol=1e-6)
+    # Both rules are good classifiers here; with a single scored layer they
+    # rank the classes identically (sigmoid is increasing).
+    assert clf.score(X_test, y_test) > 0.85
+    by_log_odds = clf.set_params(predict_layers=[1], predict_score="log_odds").predict(X_test)
+    np.testing.assert_array_equal(clf.set_params(predict_score="probability").predict(X_test), by_log_odds)
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
 def test_warm_start_continues_training(cls, digits_split):
     X_train, _, y_train, _ = digits_split
     clf = small(cls, max_iter=2, warm_start=True).fit(X_train, y_train)

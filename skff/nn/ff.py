@@ -376,8 +376,12 @@ class ForwardForwardNetwork(nn.Module):
             return 1
         return 2 if 2 * n_positive == units else 0
 
-    def class_scores(self, x, score_layers):
-        """Summed per-layer log-odds of every class, shape ``(n_samples, n_classes)``."""
+    def class_scores(self, x, score_layers, probability=False):
+        """Summed per-layer log-odds of every class, shape ``(n_samples, n_classes)``.
+
+        ``probability=True`` sums the per-layer probabilities ``sigmoid(s)``
+        instead (Polar-FFA's prediction rule).
+        """
         n_classes = self.n_classes
         last = max(score_layers)
         h = self.layers[0].forward_all_classes(x)
@@ -386,7 +390,8 @@ class ForwardForwardNetwork(nn.Module):
             if index > 0:
                 h = self.layers[index](self._pass_on(h, index - 1))
             if index in score_layers:
-                scores += self.objective.logits(h, self.n_positive[index])
+                logits = self.objective.logits(h, self.n_positive[index])
+                scores += torch.sigmoid(logits) if probability else logits
         return scores.view(-1, n_classes)
 
     def activities(self, x, labels):
