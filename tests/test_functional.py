@@ -5,7 +5,13 @@ import math
 import pytest
 import torch
 
-from skff.functional import goodness, onehot_label_patterns, relu_group_goodness
+from skff.functional import (
+    goodness,
+    mean_square_goodness,
+    onehot_label_patterns,
+    relu_group_goodness,
+    relu_mean_square_goodness,
+)
 from skff.nn import ForwardForwardNetwork, GoodnessObjective
 
 
@@ -87,3 +93,23 @@ def test_network_gradients_equal_with_and_without_the_fused_goodness(positive, m
     torch.testing.assert_close(fused_losses, plain_losses)
     for a, b in zip(fused_grads, plain_grads):
         torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("shape, dim", [((5, 7), 1), ((4, 6, 3, 3), 1), ((3, 5, 2, 4), -1)])
+def test_fused_relu_mean_square_matches_the_plain_one(shape, dim):
+    # SCFF's goodness for dense (n, units), conv (n, channels, H, W) and
+    # recurrent (n, T, directions, units) activity; exact zeros included, where
+    # the ReLU's gradient is 0 in both.
+    z = torch.randn(*shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    z.view(-1)[::5] = 0.0
+    weights = torch.randn(mean_square_goodness(z, dim).shape, dtype=torch.float64)
+    plain = z.clone().requires_grad_()
+    fused = z.clone().requires_grad_()
+    expected = mean_square_goodness(torch.relu(plain), dim)
+    actual = relu_mean_square_goodness(fused, dim)
+    torch.testing.assert_close(actual, expected, rtol=0, atol=1e-15)
+    (expected * weights).sum().backward()
+    (actual * weights).sum().backward()
+    torch.testing.assert_close(fused.grad, plain.grad, rtol=0, atol=1e-15)
+    away_from_the_kink = (z + 0.1 * torch.sign(z) + 0.05).requires_grad_()
+    assert torch.autograd.gradcheck(lambda t: relu_mean_square_goodness(t, dim), (away_from_the_kink,))

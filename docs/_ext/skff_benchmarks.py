@@ -13,6 +13,8 @@ is noted on the page instead of failing the build. The recognised files are
 * ``bench_speed.py``: ``speed.json``;
 * ``bench_scff.py``: ``scff_*.json``, a list of runs with ``encoder`` and
   ``test_accuracy``;
+* ``bench_scff_goodness.py``: ``scff_goodness*.json`` (``{"args", "rounds",
+  "median_speedup"}``);
 * ``bench_scff_digits.py``: ``scff_digits*.json``, a list of rows with
   ``config``, ``cv_accuracy`` and ``test_accuracy`` (or, from
   ``--trace-epochs``, ``trace_epochs`` and ``cv_by_epoch``);
@@ -279,6 +281,25 @@ def _is_digits_trace(data):
     )
 
 
+def _is_goodness_speed(name, data):
+    return name.startswith("scff_goodness") and isinstance(data, dict) and "median_speedup" in data
+
+
+def scff_goodness_section(results):
+    files = {name: data for name, data in results.items() if _is_goodness_speed(name, data)}
+    if not files:
+        return []
+    out = ["## SCFF: fused ReLU goodness\n",
+           "`bench_scff_goodness.py`: whole `fit` calls (one epoch per layer) with the fused "
+           "`relu_mean_square_goodness` against autograd's `mean_square_goodness(relu(z))`, interleaved "
+           "round by round; the losses are checked to agree.\n"]
+    rows = [[f"`{name}`", data["args"]["encoder"], str(data["args"]["n_samples"]), str(data["threads"]),
+             ", ".join(f"{r['speedup']:.2f}x" for r in data["rounds"]), f"**{data['median_speedup']:.2f}x**"]
+            for name, data in files.items()]
+    out.append(_table(["file", "encoder", "samples", "threads", "speed-up per round", "median"], rows))
+    return out
+
+
 def scff_digits_section(results):
     files = {name: data for name, data in results.items() if _is_digits_comparison(data)}
     traces = {name: data for name, data in results.items() if _is_digits_trace(data)}
@@ -393,12 +414,13 @@ def render(results_dir=RESULTS):
     """The Markdown of all benchmark tables."""
     results, unreadable = _load_results(results_dir)
     parts = []
-    for section in (classifier_section, speed_section, scff_section, scff_digits_section, adbench_section):
+    for section in (classifier_section, speed_section, scff_section, scff_goodness_section, scff_digits_section,
+                    adbench_section):
         parts += section(results)
     shown = {
         name for name, data in results.items()
         if _is_classifier_run(data) or _is_scff_run_list(data) or _is_digits_comparison(data) or _is_digits_trace(data)
-        or name == "speed.json"
+        or name == "speed.json" or _is_goodness_speed(name, data)
         or name.startswith("adbench")
     }
     others = sorted(set(results) - shown) + unreadable

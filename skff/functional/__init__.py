@@ -4,7 +4,14 @@ Everything here is a function of tensors so that it can be tested against
 values worked out by hand and reused by every estimator.
 """
 
-from .contrastive import contrastive_loss, contrastive_pairs, mean_square_goodness, standardize, triangle
+from .contrastive import (
+    contrastive_loss,
+    contrastive_pairs,
+    mean_square_goodness,
+    relu_mean_square_goodness,
+    standardize,
+    triangle,
+)
 from .embedding import bernoulli_label_patterns, onehot_label_patterns, sample_wrong_labels
 from .goodness import goodness, relu_group_goodness, top_k_mask
 from .local_rules import abs_transmit, competitive_update, histogram_code, std_abs, unit_length
@@ -41,5 +48,6 @@ __all__ = [
     "top_k_mask",
     "triangle",
     "relu_group_goodness",
+    "relu_mean_square_goodness",
     "rms_normalize",
 ]

@@ -182,6 +182,56 @@ def mean_square_goodness(y, dim=1):
     return (y * y).mean(dim=dim)
 
 
+class _ReluMeanSquare(torch.autograd.Function):
+    """``mean over dim of relu(z)**2`` with a one-product backward pass."""
+
+    @staticmethod
+    def forward(ctx, z, dim):
+        h = torch.relu(z)
+        ctx.save_for_backward(h)
+        ctx.dim = dim
+        return (h * h).mean(dim=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (h,) = ctx.saved_tensors
+        # d/dz relu(z)**2 = 2 relu(z): the ReLU mask is already in h.
+        return h * (grad.unsqueeze(ctx.dim) * (2.0 / h.shape[ctx.dim])), None
+
+
+def relu_mean_square_goodness(z, dim=1):
+    """``mean_square_goodness(relu(z), dim)``, fused for training.
+
+    The same values and gradients with less work: autograd's version keeps
+    the ReLU mask and the square as separate backward steps, this one needs
+    a single element-wise product (``d/dz relu(z)**2 = 2 relu(z)``). SCFF
+    training with it is 1.17x as fast for the default convolutional encoder
+    on the CPU, where the element-wise work over every channel and position
+    outweighs the convolutions, and 1.04-1.05x for the dense and recurrent
+    ones (``benchmarks/bench_scff_goodness.py``).
+
+    Parameters
+    ----------
+    z : Tensor
+        Pre-activations.
+    dim : int, default=1
+        The units.
+
+    Returns
+    -------
+    g : Tensor
+        ``z`` without dimension ``dim``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skff.functional import relu_mean_square_goodness
+    >>> relu_mean_square_goodness(torch.tensor([[1.0, -1.0, 2.0, 0.0]]))   # (1 + 0 + 4 + 0) / 4
+    tensor([1.2500])
+    """
+    return _ReluMeanSquare.apply(z, dim if dim >= 0 else z.ndim + dim)
+
+
 def contrastive_loss(g_pos, g_neg, threshold_pos, threshold_neg, penalty=0.0):
     """SCFF layer loss, averaged over samples and positions.
 

@@ -25,7 +25,7 @@ from torch import nn
 from ..functional.contrastive import (
     contrastive_loss,
     contrastive_pairs,
-    mean_square_goodness,
+    relu_mean_square_goodness,
     standardize,
     triangle,
 )
@@ -121,7 +121,7 @@ class DenseSCFFLayer(nn.Module):
 
     def goodness(self, z):
         """Mean square of ``relu(z)`` over the units: shape ``(n,)``."""
-        return mean_square_goodness(torch.relu(z), dim=1)
+        return relu_mean_square_goodness(z, dim=1)
 
     def transmit(self, z):
         """Activity for the next layer: the triangle ``relu(z - mean(z))``."""
@@ -213,7 +213,7 @@ class ConvSCFFLayer(nn.Module):
 
     def goodness(self, z):
         """Mean square of ``relu(z)`` over the channels: shape ``(n, H, W)``."""
-        return mean_square_goodness(torch.relu(z), dim=1)
+        return relu_mean_square_goodness(z, dim=1)
 
     def transmit(self, z):
         """Triangle activity over the channels, max-pooled 4x4, stride 2 (halves ``H`` and ``W``)."""
@@ -348,7 +348,7 @@ class BiRNNSCFFLayer(nn.Module):
 
     def goodness(self, z):
         """Mean square of ``relu(z)`` per step and direction: shape ``(n, T, 2)``."""
-        return mean_square_goodness(torch.relu(self._directions(z)), dim=-1)
+        return relu_mean_square_goodness(self._directions(z), dim=-1)
 
     def transmit(self, z):
         """Triangle activity of each direction at every step: ``(n, T, 2 * hidden_size)``."""
