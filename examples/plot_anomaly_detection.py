@@ -60,7 +60,7 @@ detectors = {
 scores = {}
 for name, detector in detectors.items():
     pipeline = make_pipeline(StandardScaler(), detector).fit(benign_train)
-    # score_samples: higher means more typical, for all three.
+    # score_samples: higher means more typical, for all four.
     scores[name] = pipeline.score_samples(X_test)
     flagged = pipeline.predict(X_test) == -1
     print(
