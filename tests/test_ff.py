@@ -192,6 +192,48 @@ def test_hard_negatives_and_predict_layers(cls, digits_split):
         clf.set_params(predict_layers=[2]).predict(X_test)
 
 
+@pytest.mark.parametrize("cls, params, log_odds", [
+    # FF: s = alpha * (mean of squares - threshold)
+    (FFClassifier, dict(alpha=3.0, threshold=0.5),
+     lambda h: 3.0 * ((h ** 2).mean(axis=1) - 0.5)),
+    # Polar, polar_sigmoid: s = alpha * (G+ - G- - threshold), G the L2 norm of each half
+    (PolarFFClassifier, dict(alpha=0.7, threshold=1.5),
+     lambda h: 0.7 * (np.linalg.norm(h[:, :8], axis=1) - np.linalg.norm(h[:, 8:], axis=1) - 1.5)),
+    # Polar, symmetric: s = log(G+ + epsilon) - log(G- + epsilon)
+    (PolarFFClassifier, dict(probability="symmetric", epsilon=0.3),
+     lambda h: np.log(np.linalg.norm(h[:, :8], axis=1) + 0.3) - np.log(np.linalg.norm(h[:, 8:], axis=1) + 0.3)),
+])
+def test_scores_are_the_papers_formulas_of_the_layer_activity(cls, params, log_odds, digits_split):
+    # decision_function and predict_proba recomputed by hand from each
+    # layer's activity with class c embedded (latent_activations): pins
+    # alpha, threshold, epsilon, the goodness and the softmax.
+    X_train, X_test, y_train, _ = digits_split
+    clf = small(cls, hidden_layer_sizes=(16, 16), max_iter=3, **params).fit(X_train, y_train)
+    X = X_test[:40]
+    by_hand = np.stack([
+        sum(log_odds(h.astype(np.float64)) for h in clf.latent_activations(X, np.full(len(X), c)))
+        for c in clf.classes_
+    ], axis=1)
+    np.testing.assert_allclose(clf.decision_function(X), by_hand, rtol=1e-4, atol=1e-4)
+    softmax = np.exp(by_hand - by_hand.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(clf.predict_proba(X), softmax / softmax.sum(axis=1, keepdims=True), atol=1e-5)
+
+
+@pytest.mark.parametrize("cls, embedding, label_columns", [
+    (FFClassifier, "bernoulli", 100), (PolarFFClassifier, "onehot", 10),
+])
+def test_the_other_label_embedding_learns(cls, embedding, label_columns, digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    clf = small(cls, label_embedding=embedding).fit(X_train, y_train)
+    first = clf.module_.layers[0]
+    assert first.label_patterns.shape == (10, label_columns)  # one code per class
+    assert first.label_weight.shape == (64, label_columns) and first.weight.shape == (64, 64)  # W_label | W_x
+    if embedding == "bernoulli":
+        codes = first.label_patterns.numpy()
+        assert set(np.unique(codes)) <= {0.0, 1.0} and len({c.tobytes() for c in codes}) == 10
+    assert clf.score(X_test, y_test) > 0.85
+
+
 @pytest.mark.parametrize("cls", CLASSIFIERS)
 def test_predict_score_probability_sums_per_layer_probabilities(cls, digits_split):
     X_train, X_test, y_train, y_test = digits_split
@@ -238,7 +280,9 @@ POLAR_GRID = list(
 @pytest.mark.parametrize("activation,goodness,aggregation,top_k,probability", POLAR_GRID)
 def test_polar_paper_grid_trains(activation, goodness, aggregation, top_k, probability, digits_split):
     """Every configuration of the paper's grid builds and learns: each layer's
-    loss falls and the model scores well above chance (0.1) after 10 epochs."""
+    loss falls and 10 epochs lift the accuracy well above the same network
+    before training (random weights score at most 0.15 here, trained ones
+    0.35-0.95, most above 0.57)."""
     X_train, X_test, y_train, y_test = digits_split
     # Sigmoid units averaged ("mean") have goodness <= 1 per group, so the
     # default threshold 2 of polar_sigmoid can never be reached; use the
@@ -253,7 +297,9 @@ def test_polar_paper_grid_trains(activation, goodness, aggregation, top_k, proba
     layer_loss = np.array(clf.history_[:, "layer_loss"])
     assert np.isfinite(layer_loss).all()
     assert (layer_loss[-1] < layer_loss[0]).all()
-    assert clf.score(X_test, y_test) > 0.2
+    # The same initial weights, practically untrained (one epoch at a step of 1e-12).
+    untrained = clone(clf).set_params(learning_rate_init=1e-12, max_iter=1).fit(X_train, y_train)
+    assert clf.score(X_test, y_test) > untrained.score(X_test, y_test) + 0.15
 
 
 def test_positive_ratio_splits_units():

@@ -1,9 +1,11 @@
-"""Failure modes shared by every estimator: collapsed training, failed refits,
-parameters changed between ``partial_fit`` calls, input too large to score."""
+"""Behaviour shared by every estimator around training: collapsed training,
+failed refits, parameters changed between ``partial_fit`` calls, input too
+large to score, the max_iter warning, verbose output, device strings."""
 
 import warnings
 
 import numpy as np
+import torch
 import pytest
 from sklearn.datasets import load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -134,3 +136,31 @@ def test_early_stopping_on_small_data_with_many_classes():
     X, y = X[:90] / 16, y[:90]
     clf = FFClassifier(hidden_layer_sizes=(8,), max_iter=2, early_stopping=True, device="cpu", random_state=0)
     assert len(clf.fit(X, y).validation_scores_) == 2
+
+
+@pytest.mark.parametrize("make", ESTIMATORS)
+def test_reaching_max_iter_warns(make, iris):
+    X, y = iris
+    estimator = make().set_params(max_iter=1, tol=0.0)
+    with pytest.warns(ConvergenceWarning, match=r"maximum iterations \(1\) reached"):
+        estimator.fit(X, y)
+
+
+def test_verbose_shows_a_progress_bar_and_epoch_lines(iris, capsys):
+    X, y = iris
+    FFClassifier(hidden_layer_sizes=(8,), max_iter=2, verbose=2, device="cpu", random_state=0).fit(X, y)
+    out, err = capsys.readouterr()
+    assert "FFClassifier (all layers)" in err and "2/2" in err  # tqdm's bar
+    assert [line.split()[:2] for line in out.splitlines()] == [["epoch", "1"], ["epoch", "2"]]
+    FFClassifier(hidden_layer_sizes=(8,), max_iter=2, device="cpu", random_state=0).fit(X, y)
+    assert capsys.readouterr() == ("", "")  # verbose=0 prints nothing
+
+
+def test_device_auto_and_bad_device_strings(iris):
+    X, y = iris
+    auto = FFClassifier(hidden_layer_sizes=(8,), max_iter=1, device="auto", random_state=0).fit(X, y)
+    assert auto.device_.startswith("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ValueError, match="device='tpu' is not a valid device"):
+        FFClassifier(device="tpu").fit(X, y)
+    with pytest.raises(ValueError, match=r"device='cuda:99' was requested but CUDA \(or that GPU\) is not available"):
+        FFClassifier(device="cuda:99").fit(X, y)
