@@ -61,6 +61,14 @@ def test_separability_index_rejects_mismatched_units():
         separability_index(np.ones((3, 2)), np.ones((3, 4)))
 
 
+def test_separability_index_needs_more_vectors_than_neighbours():
+    with pytest.raises(ValueError, match="n_neighbors=5 needs more than 4 latent vectors"):
+        separability_index(np.ones((2, 2)), np.zeros((2, 2)), n_neighbors=5)
+    # Duplicate points: each point's own row is dropped, not its twin's.
+    pos, neg = np.zeros((3, 1)), np.ones((3, 1))
+    assert separability_index(pos, neg, n_neighbors=2) == 1.0
+
+
 @pytest.mark.parametrize("n_neighbors", [0, -1, 1.5, True])
 def test_separability_index_rejects_bad_n_neighbors(n_neighbors):
     with pytest.raises(ValueError, match=f"n_neighbors must be a positive int, got {n_neighbors}"):

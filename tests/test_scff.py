@@ -307,6 +307,17 @@ def test_later_layers_learn_with_earlier_ones_frozen():
     assert not torch.allclose(again.module_.layers[1].weight, initial_second)
 
 
+@pytest.mark.parametrize("encoder, shape, later_layers_paired", [
+    ("dense", None, False), ("conv", (1, 8, 8), True), ("birnn", (8, 8), False),
+])
+def test_default_pairing_per_encoder(encoder, shape, later_layers_paired):
+    # pairing=None: the authors' CNN re-pairs every layer (Algorithm 2); the
+    # MLP passes the positive and negative streams on (Algorithm 1).
+    X, _ = load_digits(return_X_y=True)
+    model = _small(encoder=encoder, input_shape=shape, max_iter=1).fit(X[:50])
+    assert [layer.paired for layer in model.module_.layers] == [True, later_layers_paired]
+
+
 def test_per_layer_settings_reach_the_optimizer(monkeypatch):
     # Every layer gets its own AdamW with its own rate, decay and weight
     # decay: record the optimisers the engine builds and read them afterwards.
