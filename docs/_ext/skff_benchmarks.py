@@ -19,7 +19,8 @@ is noted on the page instead of failing the build. The recognised files are
   ``config``, ``cv_accuracy`` and ``test_accuracy`` (or, from
   ``--trace-epochs``, ``trace_epochs`` and ``cv_by_epoch``);
 * ``bench_adbench.py``: ``adbench*.json`` (``{"args", "results"}``) and
-  ``adbench_scale*.json`` (a list of rows).
+  ``adbench_scale*.json`` (a list of rows); runs comparing detector
+  settings are renamed ``al_batch*.json`` and get a table of their own.
 
 Run ``python docs/_ext/skff_benchmarks.py`` to print the tables without Sphinx.
 """
@@ -337,6 +338,33 @@ def scff_digits_section(results):
     return out
 
 
+def _is_al_batch_run(name, data):
+    return name.startswith("al_batch") and isinstance(data, dict) and "results" in data
+
+
+def al_batch_section(results):
+    """Detector settings compared on ADBench (``al_batch_*.json``: ``bench_adbench.py`` runs, renamed)."""
+    files = {name: data for name, data in results.items() if _is_al_batch_run(name, data)}
+    if not files:
+        return []
+    rows = []
+    for name, data in files.items():
+        cells = [c for c in data["results"].values() if c.get("al") and c.get("iforest")]
+        roc = [sum(r["auc_roc"] for r in c["al"]) / len(c["al"]) for c in cells]
+        pr = [sum(r["auc_pr"] for r in c["al"]) / len(c["al"]) for c in cells]
+        ratios = [a["fit_seconds"] / b["fit_seconds"] for c in cells for a, b in zip(c["al"], c["iforest"])]
+        params = ", ".join(f"{k}={v}" for k, v in (data.get("al_params") or {}).items()) or "defaults of the time"
+        rows.append([f"`{name}`", params, ", ".join(map(str, data["args"]["seeds"])), str(len(cells)),
+                     f"{sum(roc) / len(roc):.3f}", f"{sum(pr) / len(pr):.3f}",
+                     f"{math.exp(sum(map(math.log, ratios)) / len(ratios)):.2f}"])
+    return ["## ActivationLearningAnomalyDetector: batch size and step on ADBench\n",
+            "`bench_adbench.py --methods al iforest [--al-params ...]` (session 10; the defaults of the "
+            "time were batch 100, eta 0.1). Fit time as the geometric mean of the per-run ratio to "
+            "IsolationForest.\n",
+            _table(["file", "detector parameters", "seeds", "sets", "mean AUC-ROC", "mean AUC-PR",
+                    "fit time / IsolationForest"], rows)]
+
+
 def adbench_section(results):
     out = ["## ActivationLearningAnomalyDetector on ADBench\n"]
     merged, methods, seeds = {}, [], None
@@ -350,7 +378,7 @@ def adbench_section(results):
             for dataset, cells in data["results"].items():
                 merged.setdefault(dataset, {}).update(cells)
     scale_rows = [
-        row for name, data in results.items()
+        {**row, "file": name} for name, data in results.items()
         if name.startswith("adbench_scale") and isinstance(data, list)
         for row in data if isinstance(row, dict)
     ]
@@ -402,11 +430,12 @@ def adbench_section(results):
     if scale_rows:
         out.append("### Full-size data sets (`--scale`)\n")
         rows = [[
-            r.get("dataset", "–"), r.get("method", "–"), _num(r.get("n_train")),
+            f"`{r['file']}`", r.get("dataset", "–"), r.get("method", "–"), _num(r.get("n_train")),
             _num(r.get("fit_seconds"), "{:.1f}") + " s", _num(r.get("score_seconds"), "{:.2f}") + " s",
             _num(r.get("peak_rss_mib")) + " MiB", _num(r.get("auc_roc"), "{:.3f}"),
         ] for r in scale_rows]
-        out.append(_table(["data set", "method", "training rows", "fit", "score", "peak RSS", "AUC-ROC"], rows))
+        out.append(_table(["file", "data set", "method", "training rows", "fit", "score", "peak RSS", "AUC-ROC"],
+                          rows))
     return out
 
 
@@ -415,12 +444,12 @@ def render(results_dir=RESULTS):
     results, unreadable = _load_results(results_dir)
     parts = []
     for section in (classifier_section, speed_section, scff_section, scff_goodness_section, scff_digits_section,
-                    adbench_section):
+                    adbench_section, al_batch_section):
         parts += section(results)
     shown = {
         name for name, data in results.items()
         if _is_classifier_run(data) or _is_scff_run_list(data) or _is_digits_comparison(data) or _is_digits_trace(data)
-        or name == "speed.json" or _is_goodness_speed(name, data)
+        or name == "speed.json" or _is_goodness_speed(name, data) or _is_al_batch_run(name, data)
         or name.startswith("adbench")
     }
     others = sorted(set(results) - shown) + unreadable
