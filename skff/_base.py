@@ -131,7 +131,9 @@ class TorchModuleMixin:
 
     def _carried_optimizer_states(self, incremental, warm):
         """Optimiser states a continued ``partial_fit`` call starts from (else None)."""
-        return getattr(self, "_optimizer_states", None) if incremental and warm else None
+        # A copy: the optimiser updates its moments in place, and a failed
+        # call must leave the fitted model (and its moments) as they were.
+        return copy.deepcopy(getattr(self, "_optimizer_states", None)) if incremental and warm else None
 
     def _keep_optimizer_states(self, incremental, result):
         # Adam's moments carry over between partial_fit calls only (as in

@@ -297,7 +297,9 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
             history=history,
             validation_score=validation_score,
             epoch_metrics=epoch_metrics,
-            silent_layers=silent_layers,
+            # A partial_fit chunk is too small a probe: a layer may be silent
+            # on it and alive on the data.
+            silent_layers=None if incremental else silent_layers,
             callbacks=check_callbacks(self.callbacks),
             estimator=self,
             network=network,

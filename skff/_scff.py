@@ -578,7 +578,8 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         network.train()
         result = engine.run(
             network.layers, n_samples, step, stages, generator=cpu_gen, device=device,
-            history=history, validation_score=validation_score, silent_layers=silent_layers,
+            history=history, validation_score=validation_score,
+            silent_layers=None if incremental else silent_layers,  # a chunk is too small a probe
             callbacks=check_callbacks(self.callbacks),
             estimator=self, network=network, incremental=incremental,
             optimizer_states=self._carried_optimizer_states(incremental, warm),

@@ -394,6 +394,20 @@ def test_partial_fit_sets_the_offset_from_the_chunk_just_seen(planted):
         assert np.mean(detector.predict(chunk) == -1) == pytest.approx(0.1, abs=1.5 / len(chunk))
 
 
+def test_single_sample_partial_fit_keeps_the_rule_stable(planted):
+    # The step is eta / batch_size per sample: a one-sample chunk moves the
+    # weights a thousandth of a full batch's step, so the default eta of 1.0
+    # cannot overshoot (it did, with the whole step per chunk: ||W||^2 past
+    # its fixed point, scores above 1).
+    X, _ = planted
+    detector = small(n_bins=None)
+    for row in X[:400]:
+        detector.partial_fit(row[None])
+    first = detector.module_.layers[0].weight
+    assert float(first.pow(2).sum()) <= first.shape[1] + 0.1  # Property 3: ||W||_F^2 -> n_units
+    assert detector.score_samples(X).max() <= 1.0 + 1e-6  # Property 4: ||y||^2 <= ||x||^2 = 1
+
+
 def test_bad_parameters():
     X = np.random.RandomState(0).normal(size=(20, 3))
     with pytest.raises(ValueError, match="hidden_layer_sizes"):

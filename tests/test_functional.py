@@ -114,3 +114,13 @@ def test_fused_relu_mean_square_matches_the_plain_one(shape, dim):
     torch.testing.assert_close(fused.grad, plain.grad, rtol=0, atol=1e-15)
     away_from_the_kink = (z + 0.1 * torch.sign(z) + 0.05).requires_grad_()
     assert torch.autograd.gradcheck(lambda t: relu_mean_square_goodness(t, dim), (away_from_the_kink,))
+
+
+def test_fused_relu_mean_square_refuses_second_derivatives():
+    # It saves relu(z) as a value; a second backward pass would silently
+    # miss the path through it, so it raises instead.
+    z = torch.randn(4, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64, requires_grad=True)
+    (grad,) = torch.autograd.grad(torch.nn.functional.softplus(2 - relu_mean_square_goodness(z)).sum(), z,
+                                  create_graph=True)
+    with pytest.raises(RuntimeError):
+        grad.sum().backward()

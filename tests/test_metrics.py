@@ -23,6 +23,18 @@ def test_hoyer_rows_and_axis():
     assert hoyer_sparsity([0.0, 0.0, 0.0]) == 0.0
 
 
+def test_hoyer_gradient_is_finite_on_all_zero_rows():
+    import torch
+
+    from skff.functional import hoyer_sparsity as hoyer_torch
+
+    h = torch.tensor([[0.0, 0.0, 0.0], [1.0, 2.0, 0.5]], requires_grad=True)
+    hoyer_torch(h).sum().backward()
+    assert torch.isfinite(h.grad).all() and (h.grad[0] == 0).all()
+    # eps: vectors no larger than it count as all-zero.
+    assert float(hoyer_torch(torch.tensor([1e-13, 0.0, 0.0]), eps=1e-12)) == 0.0
+
+
 def test_hoyer_is_scale_free_and_propagates_nan():
     # The measure has no scale: tiny vectors are not "all zero", huge ones
     # do not overflow the 2-norm into a value outside [0, 1].

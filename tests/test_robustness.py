@@ -164,3 +164,45 @@ def test_device_auto_and_bad_device_strings(iris):
         FFClassifier(device="tpu").fit(X, y)
     with pytest.raises(ValueError, match=r"device='cuda:99' was requested but CUDA \(or that GPU\) is not available"):
         FFClassifier(device="cuda:99").fit(X, y)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: FFClassifier(hidden_layer_sizes=(4,), device="cpu", random_state=0),
+    lambda: PolarFFClassifier(hidden_layer_sizes=(4,), device="cpu", random_state=0),
+    lambda: SCFFTransformer(hidden_layer_sizes=(16, 2), device="cpu", random_state=0),
+])
+def test_partial_fit_on_tiny_chunks_is_not_taken_for_a_collapse(make):
+    # The silent-layer probe of partial_fit would be the chunk: a small layer
+    # can be silent on two samples while it responds to most of the data.
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X[:300])
+    estimator = make()
+    for start in range(0, 300, 2):
+        chunk = slice(start, start + 2)
+        if hasattr(estimator, "predict_proba"):
+            estimator.partial_fit(X[chunk], y[:300][chunk], classes=np.arange(10))
+        else:
+            estimator.partial_fit(X[chunk])
+    assert estimator.n_iter_ == 150
+
+
+@pytest.mark.parametrize("make", [ESTIMATORS[0], ESTIMATORS[2]])
+def test_failed_partial_fit_leaves_the_optimizer_moments_as_they_were(make, iris):
+    import copy
+
+    from skff.callbacks import Callback
+
+    class Fail(Callback):
+        def on_epoch_end(self, estimator, **kwargs):
+            raise RuntimeError("stop here")
+
+    X, y = iris
+    args = (X, y, np.unique(y)) if isinstance(make(), FFClassifier) else (X,)
+    estimator = make().partial_fit(*args).partial_fit(*args[:2])
+    untouched = copy.deepcopy(estimator)
+    with pytest.raises(RuntimeError, match="stop here"):
+        estimator.set_params(callbacks=[Fail()]).partial_fit(*args[:2])
+    estimator.set_params(callbacks=None)
+    after, expected = estimator.partial_fit(*args[:2]), untouched.partial_fit(*args[:2])
+    output = "decision_function" if hasattr(after, "decision_function") else "transform"
+    np.testing.assert_array_equal(getattr(after, output)(X), getattr(expected, output)(X))

@@ -362,8 +362,8 @@ def al_batch_section(results):
                          f"{math.exp(sum(map(math.log, ratios)) / len(ratios)):.2f}"])
     return ["## ActivationLearningAnomalyDetector: batch size and step on ADBench\n",
             "`bench_adbench.py --methods al iforest [--al-params ...]` (session 10). \"Defaults of the "
-            "time\": batch 100 and eta 0.1 in the `_bs100_` files, batch 1000 and eta 1.0 (the defaults "
-            "since) in the `_variants_` file. Fit time as the geometric mean of the per-run ratio to "
+            "time\": batch 100 and eta 0.1 in the `_bs100_` files; batch 1000, eta 1.0 and a step of "
+            "eta / batch_size per sample (the defaults since) in the `_persample_` and `_variants_` files. Fit time as the geometric mean of the per-run ratio to "
             "IsolationForest.\n",
             _table(["file", "method", "detector parameters", "seeds", "sets", "mean AUC-ROC", "mean AUC-PR",
                     "fit time / IsolationForest"], rows)]

@@ -13,6 +13,7 @@ import numbers
 
 import torch
 import torch.nn.functional as F
+from torch.autograd.function import once_differentiable
 
 
 def standardize(x, start_dim=1, eps=1e-5):
@@ -193,10 +194,11 @@ class _ReluMeanSquare(torch.autograd.Function):
         return (h * h).mean(dim=dim)
 
     @staticmethod
+    @once_differentiable  # h is saved as a value: no second derivatives
     def backward(ctx, grad):
         (h,) = ctx.saved_tensors
         # d/dz relu(z)**2 = 2 relu(z): the ReLU mask is already in h.
-        return h * (grad.unsqueeze(ctx.dim) * (2.0 / h.shape[ctx.dim])), None
+        return h * (grad.unsqueeze(ctx.dim) * (2.0 / max(h.shape[ctx.dim], 1))), None
 
 
 def relu_mean_square_goodness(z, dim=1):
@@ -208,7 +210,9 @@ def relu_mean_square_goodness(z, dim=1):
     training with it is 1.17x as fast for the default convolutional encoder
     on the CPU, where the element-wise work over every channel and position
     outweighs the convolutions, and 1.04-1.05x for the dense and recurrent
-    ones (``benchmarks/bench_scff_goodness.py``).
+    ones (``benchmarks/bench_scff_goodness.py``). First derivatives only
+    (a second backward pass raises): use :func:`mean_square_goodness` of
+    ``torch.relu(z)`` for higher-order gradients.
 
     Parameters
     ----------

@@ -5,7 +5,7 @@ import math
 import torch
 
 
-def hoyer_sparsity(h, dim=-1):
+def hoyer_sparsity(h, dim=-1, eps=0.0):
     """Hoyer sparsity ``(sqrt(D) - |h|_1 / |h|_2) / (sqrt(D) - 1)`` along ``dim``.
 
     1 for a vector with a single non-zero entry, 0 for a vector whose entries
@@ -18,6 +18,9 @@ def hoyer_sparsity(h, dim=-1):
     h : Tensor
     dim : int, default=-1
         The axis of length ``D`` (units).
+    eps : float, default=0.0
+        Vectors whose largest magnitude is at most ``eps`` count as all-zero
+        (sparsity 0).
 
     Returns
     -------
@@ -41,8 +44,12 @@ def hoyer_sparsity(h, dim=-1):
     # Divided by its largest magnitude first: the ratio is scale-free, and
     # neither tiny vectors (underflow) nor huge ones (overflow) distort it.
     peak = h.abs().amax(dim=dim, keepdim=True)
-    unit = h / torch.where(peak > 0, peak, torch.ones_like(peak))
+    zero = peak <= eps  # NaN peaks stay non-zero, so NaN propagates
+    unit = h / torch.where(zero, torch.ones_like(peak), peak)
     l1 = unit.abs().sum(dim=dim)
     l2 = torch.linalg.vector_norm(unit, dim=dim)
-    ratio = torch.where(peak.squeeze(dim) == 0, torch.full_like(l1, math.sqrt(d)), l1 / l2)
+    zero = zero.squeeze(dim)
+    # Safe denominators on both branches: torch.where's unused branch must
+    # not be 0/0, or the gradient of an all-zero row would be NaN.
+    ratio = torch.where(zero, torch.full_like(l1, math.sqrt(d)), l1 / torch.where(zero, torch.ones_like(l2), l2))
     return (math.sqrt(d) - ratio) / (math.sqrt(d) - 1)
