@@ -309,10 +309,7 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         -------
         self : object
         """
-        # _fit_context validates the parameters on the first call only; they may
-        # change between calls (set_params), so check them every time.
-        if hasattr(self, "module_"):
-            self._validate_params()
+        self._revalidate_params()
         return self._fit(X, incremental=True)
 
     @keeps_state_on_failure

@@ -119,6 +119,15 @@ class TorchModuleMixin:
             )
         return copy.deepcopy(self.module_).to(device)
 
+    def _revalidate_params(self):
+        """Validate the parameters on a continued ``partial_fit`` call.
+
+        ``_fit_context`` validates them on the first call only; they may
+        change between calls (``set_params`` is supported there).
+        """
+        if hasattr(self, "module_"):
+            self._validate_params()
+
     def _training_random_state(self, incremental, warm):
         """Random state of a fit: a continued ``partial_fit`` call shuffles afresh, reproducibly."""
         if incremental and warm:

@@ -241,7 +241,8 @@ class LayerLocalEngine:
         silent_layers : callable ``(stage) -> list of int`` or None
             Indices of the layers (among those run in ``stage``) whose units
             all give zero activity on a probe of the training data; checked
-            after every epoch, any raises :class:`TrainingDivergedError`.
+            after every epoch (not in an incremental pass), any raises
+            :class:`TrainingDivergedError`.
         callbacks : list of skff.callbacks.Callback or None
             Told of the start, every epoch and the end; an ``on_epoch_end``
             returning ``True`` stops training.
@@ -311,7 +312,9 @@ class LayerLocalEngine:
                 started = time.perf_counter()
                 epoch_loss = self._run_epoch(n_samples, step, stage, optimizers, generator, device)
                 self._check_finite(epoch_loss, stage, epoch, learning_rate)
-                if silent_layers is not None:
+                # Not in an incremental pass: its chunk can be too small a
+                # probe (a layer silent on it may be alive on the data).
+                if silent_layers is not None and not incremental:
                     self._check_active(silent_layers(stage), epoch, learning_rate)
                 for scheduler in schedulers:
                     scheduler.step()

@@ -166,10 +166,7 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         -------
         self : object
         """
-        # _fit_context validates the parameters on the first call only; they may
-        # change between calls (set_params), so check them every time.
-        if hasattr(self, "module_"):
-            self._validate_params()
+        self._revalidate_params()
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     @keeps_state_on_failure
@@ -297,9 +294,7 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
             history=history,
             validation_score=validation_score,
             epoch_metrics=epoch_metrics,
-            # A partial_fit chunk is too small a probe: a layer may be silent
-            # on it and alive on the data.
-            silent_layers=None if incremental else silent_layers,
+            silent_layers=silent_layers,
             callbacks=check_callbacks(self.callbacks),
             estimator=self,
             network=network,

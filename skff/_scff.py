@@ -441,10 +441,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         -------
         self : object
         """
-        # _fit_context validates the parameters on the first call only; they may
-        # change between calls (set_params), so check them every time.
-        if hasattr(self, "module_"):
-            self._validate_params()
+        self._revalidate_params()
         return self._fit(X, incremental=True)
 
     @keeps_state_on_failure
@@ -579,7 +576,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         result = engine.run(
             network.layers, n_samples, step, stages, generator=cpu_gen, device=device,
             history=history, validation_score=validation_score,
-            silent_layers=None if incremental else silent_layers,  # a chunk is too small a probe
+            silent_layers=silent_layers,
             callbacks=check_callbacks(self.callbacks),
             estimator=self, network=network, incremental=incremental,
             optimizer_states=self._carried_optimizer_states(incremental, warm),

@@ -109,8 +109,10 @@ def neural_usage(activations, threshold=0.01):
     peak = per_unit.max()
     if np.isnan(peak):
         active = float("nan")
+    elif peak > 0:
+        active = float((per_unit > threshold * peak).mean())
     else:
-        active = float((per_unit > threshold * peak).mean()) if peak > 0 else 0.0
+        active = 0.0
     return NeuralUsage(float(hoyer_sparsity(per_unit)), active)
 
 

@@ -522,26 +522,22 @@ class SCFFNetwork(nn.Module):
             stream = self._next_stream(i, z)
         raise IndexError(index)
 
-    def positive_goodness(self, x, n_layers):
-        """Goodness of the positive pairs ``[x, x]`` in each of the first ``n_layers`` layers."""
+    def _positive_responses(self, x, n_layers):
+        """``(index, pre-activation)`` of the positive pairs ``[x, x]`` in each of the first ``n_layers`` layers."""
         stream = self._input(x)
-        goodness = []
         for i in range(n_layers):
             z = self._respond(self.layers[i], stream, None)
-            goodness.append(self.layers[i].goodness(z))
+            yield i, z
             if i + 1 < n_layers:
                 stream = self._next_stream(i, z)
-        return goodness
+
+    def positive_goodness(self, x, n_layers):
+        """Goodness of the positive pairs ``[x, x]`` in each of the first ``n_layers`` layers."""
+        return [self.layers[i].goodness(z) for i, z in self._positive_responses(x, n_layers)]
 
     def features(self, x, layers_out):
         """Standardised features of the positive pair ``[x, x]``, per chosen layer."""
-        stream = self._input(x)
-        blocks = []
-        for i in range(max(layers_out) + 1):
-            layer = self.layers[i]
-            z = self._respond(layer, stream, None)
-            if i in layers_out:
-                blocks.append(standardize(layer.features(z)))
-            if i + 1 < len(self.layers):
-                stream = self._next_stream(i, z)
-        return torch.cat(blocks, dim=1)
+        return torch.cat([
+            standardize(self.layers[i].features(z))
+            for i, z in self._positive_responses(x, max(layers_out) + 1) if i in layers_out
+        ], dim=1)
