@@ -256,19 +256,26 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         probe_gen = torch.Generator(device=device).manual_seed(0)
         probe_neg = sample_wrong_labels(y_t[probe], n_classes, generator=probe_gen)
 
-        def epoch_metrics(stage):
+        def probe_pairs(stage):
             with torch.inference_mode():
-                pairs = network.activity_pairs(X_t[probe], y_t[probe], probe_neg, stage.n_layers)
-                sparsity = [hoyer_sparsity(h).view(2, -1).mean(dim=1).tolist() for h in pairs]
+                return network.activity_pairs(X_t[probe], y_t[probe], probe_neg, stage.n_layers)
+
+        # The engine checks for silent layers and then records the epoch's
+        # metrics, with no step in between: both read one forward pass of the
+        # probe (the check is skipped in incremental passes, hence the fallback).
+        checked_pairs = []
+
+        def silent_layers(stage):
+            checked_pairs[:] = [probe_pairs(stage)]
+            return [i for i, h in enumerate(checked_pairs[0]) if not bool(h.any())]
+
+        def epoch_metrics(stage):
+            pairs = checked_pairs.pop() if checked_pairs else probe_pairs(stage)
+            sparsity = [hoyer_sparsity(h).view(2, -1).mean(dim=1).tolist() for h in pairs]
             return {
                 "sparsity_positive": [pos for pos, _ in sparsity],
                 "sparsity_negative": [neg for _, neg in sparsity],
             }
-
-        def silent_layers(stage):
-            with torch.inference_mode():
-                pairs = network.activity_pairs(X_t[probe], y_t[probe], probe_neg, stage.n_layers)
-            return [i for i, h in enumerate(pairs) if not bool(h.any())]
 
         engine = LayerLocalEngine(
             max_iter=1 if incremental else self.max_iter,

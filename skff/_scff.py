@@ -42,16 +42,6 @@ _ENCODER_DEFAULTS = {
     # The paper gives no MNIST recipe for the recurrent encoder.
     "birnn": _MLP_DEFAULTS,
 }
-# What each per-layer hyper-parameter accepts; a sequence bypasses
-# _parameter_constraints, which checks scalars only.
-_PER_LAYER_RANGES = {
-    "penalty": (lambda v: v >= 0, "non-negative"),
-    "learning_rate_init": (lambda v: v > 0, "positive"),
-    "weight_decay": (lambda v: v >= 0, "non-negative"),
-    "learning_rate_decay": (lambda v: (v > 0) & (v <= 1), "in (0, 1]"),
-    "max_iter": (lambda v: (v >= 0) & (v == np.round(v)), "non-negative integers"),
-    "augment_shift": (lambda v: (v >= 0) & (v == np.round(v)), "non-negative integers"),
-}
 # Hyper-parameters that take one value for every layer or one per layer.
 _PER_LAYER = ("threshold_pos", "threshold_neg", "penalty", "learning_rate_init", "weight_decay",
               "learning_rate_decay", "max_iter", "augment_shift")
@@ -342,9 +332,12 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
             raise ValueError(f"{name} must be a number or a non-empty sequence, got {value!r}.")
         if not np.isfinite(values).all():
             raise ValueError(f"{name} must be finite, got {value!r}.")
-        accepted, allowed = _PER_LAYER_RANGES.get(name, (None, None))
-        if accepted is not None and not accepted(values).all():
-            raise ValueError(f"{name} must be {allowed} (one value for all layers or one per layer), got {value!r}.")
+        # _parameter_constraints checks a scalar; each value of a sequence is
+        # held to the same range here.
+        interval = next((c for c in self._parameter_constraints[name] if isinstance(c, Interval)), None)
+        if interval is not None and not all(_within(interval, v) for v in values):
+            raise ValueError(f"{name} must be {interval} for every layer (one value for all layers or one per "
+                             f"layer), got {value!r}.")
         return [float(values[min(i, values.size - 1)]) for i in range(n_layers)]
 
     def _augments(self):
@@ -621,6 +614,13 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         tags.non_deterministic = False
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+def _within(interval, value):
+    """Whether a float ``value`` lies in ``interval``; an integer interval also needs a whole number."""
+    if interval.type is Integral:
+        return value == round(value) and interval.is_satisfied_by(int(value))
+    return interval.is_satisfied_by(float(value))
 
 
 def _fit_kernel(kernel, spatial):

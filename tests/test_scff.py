@@ -412,20 +412,20 @@ def test_feature_names_follow_layers_out_set_after_fit():
 
 
 @pytest.mark.parametrize("name, value, allowed", [
-    ("learning_rate_init", [0.01, -1.0], "positive"),
-    ("learning_rate_init", [0.0], "positive"),
-    ("weight_decay", [-1.0], "non-negative"),
-    ("penalty", [0.0, -1.0], "non-negative"),
-    ("learning_rate_decay", [2.0], r"in \(0, 1\]"),
-    ("learning_rate_decay", [0.0], r"in \(0, 1\]"),
-    ("max_iter", [1, 1.5], "non-negative integers"),
-    ("max_iter", [-1], "non-negative integers"),
+    ("learning_rate_init", [0.01, -1.0], r"a float in the range \(0.0, inf\)"),
+    ("learning_rate_init", [0.0], r"a float in the range \(0.0, inf\)"),
+    ("weight_decay", [-1.0], r"a float in the range \[0.0, inf\)"),
+    ("penalty", [0.0, -1.0], r"a float in the range \[0.0, inf\)"),
+    ("learning_rate_decay", [2.0], r"a float in the range \(0.0, 1.0\]"),
+    ("learning_rate_decay", [0.0], r"a float in the range \(0.0, 1.0\]"),
+    ("max_iter", [1, 1.5], r"an int in the range \[0, inf\)"),
+    ("max_iter", [-1], r"an int in the range \[0, inf\)"),
 ])
 def test_per_layer_sequences_obey_the_scalar_constraints(name, value, allowed):
     # _parameter_constraints checks scalars; a sequence used to reach AdamW
     # (a torch error) or to train silently with a growing learning rate.
     X, _ = load_digits(return_X_y=True)
-    with pytest.raises(ValueError, match=f"{name} must be {allowed} .*got"):
+    with pytest.raises(ValueError, match=f"{name} must be {allowed} for every layer .*got"):
         _small(**{name: value}).fit(X[:20])
 
 
@@ -459,7 +459,7 @@ def test_augment_shift_per_layer():
     torch.testing.assert_close(second_w[0], plain_w[0])
     assert not torch.allclose(second_w[1], plain_w[1])
     assert not torch.allclose(both_w[0], plain_w[0])
-    with pytest.raises(ValueError, match="augment_shift must be non-negative integers"):
+    with pytest.raises(ValueError, match=r"augment_shift must be an int in the range \[0, inf\) for every layer"):
         _small(augment_shift=(0, 1.5), **kwargs).fit(X[:20])
     with pytest.raises(ValueError, match="augment_shift needs input_shape"):
         _small(augment_shift=[0, 1]).fit(X[:20])
