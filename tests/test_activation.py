@@ -13,7 +13,15 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skff import ActivationLearningAnomalyDetector, TrainingDivergedError
-from skff.functional import abs_transmit, competitive_update, histogram_code, std_abs, unit_length
+from skff.functional import (
+    HistogramRows,
+    abs_transmit,
+    competitive_update,
+    competitive_update_from_moments,
+    histogram_code,
+    std_abs,
+    unit_length,
+)
 from skff.nn import ActivationLearningNetwork, CompetitiveLayer
 
 
@@ -83,6 +91,56 @@ def test_network_step_applies_the_rule_to_every_layer():
     torch.testing.assert_close(network.layers[1].weight, w2 + eta * d2)
     torch.testing.assert_close(losses, torch.stack([r1.pow(2).sum(1).mean(), r2.pow(2).sum(1).mean()]))
     torch.testing.assert_close(network.layers[0].abs_mean, mean)
+
+
+def test_update_from_moments_is_the_rule():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(50, 7, generator=g, dtype=torch.float64)
+    weight = torch.randn(7, 3, generator=g, dtype=torch.float64) / 3
+    y = x @ weight
+    delta, error = competitive_update_from_moments(x.T @ y, y.T @ y, weight, 50, x.pow(2).sum())
+    reference, residual = competitive_update(x, y, weight)
+    torch.testing.assert_close(delta, reference)
+    torch.testing.assert_close(error, residual.pow(2).sum(dim=1).mean())
+
+
+@pytest.mark.parametrize("n_rows, n_features, n_units", [
+    (40, 6, 5),        # a small scatter: index_add
+    (600, 90, 50),     # beyond _INDEX_ADD_LIMIT on CPU: the CSR product
+    (1, 4, 2),
+])
+def test_histogram_rows_products_equal_the_dense_ones(n_rows, n_features, n_units):
+    g = torch.Generator().manual_seed(0)
+    n_bins = 7
+    bins = torch.randint(0, n_bins, (n_rows, n_features), generator=g) + torch.arange(n_features) * n_bins
+    rows = HistogramRows(torch.randn(n_rows, 3, generator=g), bins, 0.37, n_features * n_bins)
+    dense = rows.to_dense()
+    assert dense.shape == rows.shape == (n_rows, 3 + n_features * n_bins)
+    assert torch.equal((dense[:, 3:] != 0).sum(dim=1), torch.full((n_rows,), n_features))
+    weight = torch.randn(dense.shape[1], n_units, generator=g)
+    y = torch.randn(n_rows, n_units, generator=g)
+    torch.testing.assert_close(rows.matmul(weight), dense @ weight)
+    torch.testing.assert_close(rows.transposed_matmul(y), dense.T @ y, rtol=1e-5, atol=1e-4)
+    torch.testing.assert_close(rows.squared_norm_sum(), dense.pow(2).sum())
+
+
+def test_coded_input_is_the_prepared_input():
+    # The first layer learns from the histogram code without expanding it;
+    # the step must be the rule applied to the dense input of prepare().
+    X, _ = load_breast_cancer(return_X_y=True)
+    x = torch.as_tensor(StandardScaler().fit_transform(X)[:300], dtype=torch.float32)
+    low, high = x.quantile(0.05, dim=0), x.quantile(0.95, dim=0)
+    network = ActivationLearningNetwork(30, [16, 1], constant=2.0, bin_range=(low, high), n_bins=20,
+                                        generator=torch.Generator().manual_seed(0))
+    dense = network.prepare(x)
+    assert dense.shape == (300, 31 + 30 * 20)
+    torch.testing.assert_close(dense.norm(dim=1), torch.ones(300))
+    torch.testing.assert_close(network.encode(x).to_dense(), dense)
+    weight = network.layers[0].weight.clone()
+    losses = network.local_step(x, 0.5, trainable=[0])
+    delta, residual = competitive_update(dense, dense @ weight, weight)
+    torch.testing.assert_close(network.layers[0].weight, weight + 0.5 * delta)
+    torch.testing.assert_close(losses[0], residual.pow(2).sum(dim=1).mean())
 
 
 def test_frozen_layers_do_not_learn():

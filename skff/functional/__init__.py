@@ -14,7 +14,16 @@ from .contrastive import (
 )
 from .embedding import bernoulli_label_patterns, onehot_label_patterns, sample_wrong_labels
 from .goodness import goodness, relu_group_goodness, top_k_mask
-from .local_rules import abs_transmit, competitive_update, histogram_code, std_abs, unit_length
+from .local_rules import (
+    HistogramRows,
+    abs_transmit,
+    competitive_update,
+    competitive_update_from_moments,
+    histogram_bins,
+    histogram_code,
+    std_abs,
+    unit_length,
+)
 from .normalize import rms_normalize
 from .sparsity import hoyer_sparsity
 from .probability import (
@@ -26,8 +35,11 @@ from .probability import (
 )
 
 __all__ = [
+    "HistogramRows",
     "abs_transmit",
     "competitive_update",
+    "competitive_update_from_moments",
+    "histogram_bins",
     "histogram_code",
     "std_abs",
     "unit_length",

@@ -12,7 +12,14 @@ import math
 import torch
 from torch import nn
 
-from ..functional import abs_transmit, competitive_update, histogram_code, std_abs, unit_length
+from ..functional import (
+    HistogramRows,
+    abs_transmit,
+    competitive_update_from_moments,
+    histogram_bins,
+    std_abs,
+    unit_length,
+)
 
 TRANSMISSIONS = ("std_abs", "abs")
 
@@ -103,19 +110,30 @@ class CompetitiveLayer(nn.Module):
         self.register_buffer("n_stat_updates", torch.zeros((), dtype=torch.long))
 
     def forward(self, x):
-        """Net input ``y = x @ weight`` of a batch: shape ``(n, n_units)``."""
-        return x @ self.weight
+        """Net input ``y = x @ weight`` of a batch: shape ``(n, n_units)``.
+
+        ``x`` is a tensor or the :class:`~skff.functional.HistogramRows` of
+        a histogram-coded input.
+        """
+        return x.matmul(self.weight)
 
     def learn(self, x, learning_rate):
         """One local update on batch ``x``; returns ``(y, reconstruction error)``.
 
         ``y`` is the net input before the update (what is passed on), the
-        error is the batch mean of ``||x - W y||^2``.
+        error is the batch mean of ``||x - W y||^2``. The update is computed
+        from the batch moments ``X^T Y`` and ``Y^T Y``
+        (:func:`~skff.functional.competitive_update_from_moments`), so a
+        histogram-coded ``x`` is never expanded.
         """
-        y = x @ self.weight
-        delta, residual = competitive_update(x, y, self.weight)
+        y = x.matmul(self.weight)
+        if isinstance(x, HistogramRows):
+            xty, x_squared_sum = x.transposed_matmul(y), x.squared_norm_sum()
+        else:
+            xty, x_squared_sum = x.T @ y, x.pow(2).sum()
+        delta, error = competitive_update_from_moments(xty, y.T @ y, self.weight, y.shape[0], x_squared_sum)
         self.weight.add_(delta, alpha=learning_rate)
-        return y, residual.pow(2).sum(dim=1).mean()
+        return y, error
 
     def update_statistics(self, y):
         """Fold the batch mean and standard deviation of ``|y|`` into the running ones."""
@@ -252,12 +270,22 @@ class ActivationLearningNetwork(nn.Module):
         self.layers = nn.ModuleList(CompetitiveLayer(a, b, generator) for a, b in zip(sizes[:-1], sizes[1:]))
 
     def prepare(self, x):
-        """The unit-length input of the first layer for raw samples ``x``.
+        """The unit-length input of the first layer for raw samples ``x``, as one tensor.
 
         The constant feature (if any) is appended and the row scaled to unit
         length; with a histogram code, that part and the code are weighted
         by ``sqrt(1 - histogram_share)`` and ``sqrt(histogram_share)`` and
         concatenated (both have unit length, so the result has too).
+        """
+        rows = self.encode(x)
+        return rows.to_dense() if isinstance(rows, HistogramRows) else rows
+
+    def encode(self, x):
+        """:meth:`prepare` without expanding the histogram code.
+
+        Returns the tensor of :meth:`prepare` when there is no code, else
+        its :class:`~skff.functional.HistogramRows` (one active column per
+        feature is all the code holds; the layers multiply it as it is).
         """
         raw = x
         if self.constant is not None:
@@ -265,13 +293,14 @@ class ActivationLearningNetwork(nn.Module):
         x = unit_length(x)
         if self.n_bins is None:
             return x
-        code = histogram_code(raw, self.bin_low, self.bin_high, self.n_bins)
         share = self.histogram_share
-        return torch.cat([x * math.sqrt(1.0 - share), code * math.sqrt(share)], dim=1)
+        bins = histogram_bins(raw, self.bin_low, self.bin_high, self.n_bins)
+        return HistogramRows(x * math.sqrt(1.0 - share), bins, math.sqrt(share / raw.shape[1]),
+                             raw.shape[1] * self.n_bins)
 
     def activities(self, x):
         """Net input ``y`` of every layer for raw samples ``x`` (list of tensors)."""
-        out = [self.layers[0](self.prepare(x))]
+        out = [self.layers[0](self.encode(x))]
         for below, layer in zip(self.layers[:-1], self.layers[1:]):
             out.append(layer(below.transmit(out[-1], self.transmission)))
         return out
@@ -295,7 +324,7 @@ class ActivationLearningNetwork(nn.Module):
         """
         n_layers = len(self.layers) if n_layers is None else n_layers
         trainable = set(trainable)
-        h = self.prepare(x)
+        h = self.encode(x)
         losses = []
         for index in range(n_layers):
             layer = self.layers[index]
