@@ -252,6 +252,11 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         self.warm_start = warm_start
         self.callbacks = callbacks
 
+    def _architecture_value(self, name):
+        if name == "hidden_layer_sizes":
+            return self._layer_sizes(self.n_features_in_ + (self.constant_feature is not None))
+        return getattr(self, name)
+
     def _layer_sizes(self, n_inputs):
         entries = np.atleast_1d(np.asarray(self.hidden_layer_sizes, dtype=object))
         sizes = []
@@ -326,7 +331,8 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         else:
             constant = None
             if self.constant_feature is not None:
-                median_norm = float(np.median(np.linalg.norm(X, axis=1)))
+                # In float64: the norms of large float32 rows overflow float32.
+                median_norm = float(np.median(np.linalg.norm(X.astype(np.float64), axis=1)))
                 constant = float(self.constant_feature) * (median_norm if median_norm > 0 else 1.0)
             bin_range = None
             if self.n_bins is not None:
@@ -412,7 +418,10 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         Returns
         -------
         scores : ndarray of shape (n_samples,)
-            In ``[0, 1]`` up to rounding (Property 4: ``||y||^2 <= ||x||^2 = 1``).
+            In ``[0, 1]`` up to rounding once the rule has converged (Property
+            4: ``||y||^2 <= ||x||^2 = 1``); after very few updates with a large
+            ``learning_rate_init`` the weights can still oscillate around
+            their fixed point and a score can exceed 1 slightly.
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)

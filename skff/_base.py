@@ -98,9 +98,16 @@ class TorchModuleMixin:
     def _store_module(self, network, device):
         network.eval()
         self.module_ = network if device.type == "cpu" else copy.deepcopy(network).to("cpu")
-        self._fitted_architecture = {name: _canonical(getattr(self, name)) for name in self._ARCHITECTURE_PARAMS}
+        self._fitted_architecture = {name: (_canonical(getattr(self, name)), _canonical(self._architecture_value(name)))
+                                     for name in self._ARCHITECTURE_PARAMS}
         self._inference_cache = (device, network, _fingerprint(self.module_))
         self.device_ = str(device)
+
+    def _architecture_value(self, name):
+        """Architecture parameter ``name`` as the network uses it: spellings
+        that build the same network (``16`` and ``(16,)``, a default and its
+        value) compare equal."""
+        return getattr(self, name)
 
     def _warm_module(self, device):
         """A copy of the fitted network on ``device`` to continue training.
@@ -110,8 +117,11 @@ class TorchModuleMixin:
         """
         fitted = getattr(self, "_fitted_architecture", {})
         changed = [name for name in self._ARCHITECTURE_PARAMS
-                   if name in fitted and _canonical(getattr(self, name)) != fitted[name]]
+                   if name in fitted and _canonical(self._architecture_value(name)) != fitted[name][1]]
         if changed:
+            # Name what was set, not what follows from it (another encoder
+            # changes the resolved defaults of several parameters).
+            changed = [name for name in changed if _canonical(getattr(self, name)) != fitted[name][0]] or changed
             raise ValueError(
                 f"{type(self).__name__}: {', '.join(changed)} changed since the model was fitted; "
                 "warm_start and partial_fit continue training the fitted network, which these parameters "

@@ -93,6 +93,9 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
     def _layer_sizes(self):
         return check_layer_sizes(self.hidden_layer_sizes)
 
+    def _architecture_value(self, name):
+        return self._layer_sizes() if name == "hidden_layer_sizes" else getattr(self, name)
+
     def _score_layers(self, n_layers):
         return check_layer_indices(self.predict_layers, n_layers, "predict_layers")
 
@@ -357,10 +360,22 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         return classes, y_encoded
 
     def _sample_weights(self, X, y_encoded, sample_weight, classes, incremental):
-        """Per-sample loss weights (sample_weight times class_weight), mean 1; None if uniform."""
+        """Per-sample loss weights (sample_weight times class_weight); None if uniform.
+
+        ``fit``: the product, rescaled to mean 1. ``partial_fit``: sample
+        weights rescaled to mean 1 within the chunk, times class weights
+        rescaled to mean 1 over the classes, so that a class weight keeps its
+        ratio to the others from chunk to chunk (a chunk may hold one class).
+        """
         if sample_weight is None and self.class_weight is None:
             return None
-        weights = _check_sample_weight(sample_weight, X, dtype=np.float32, ensure_non_negative=True)
+        # float64 until rescaled: only ratios matter, so 1e-50 or 1e40 for
+        # every sample must not underflow to zero or overflow float32.
+        weights = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        if not weights.max() > 0:
+            raise ValueError("sample weights sum to zero: no sample would be learned.")
+        weights = weights / weights.max()
+        weights /= weights.mean()
         if self.class_weight is not None:
             if self.class_weight == "balanced" and incremental:
                 raise ValueError(
@@ -378,11 +393,16 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
                 per_class = np.array([self.class_weight.get(c, 1.0) for c in classes.tolist()], dtype=float)
                 if not np.isfinite(per_class).all() or (per_class < 0).any():
                     raise ValueError(f"class_weight values must be finite and non-negative, got {self.class_weight}.")
-            weights = weights * per_class[y_encoded].astype(np.float32)
-        total = weights.sum()
-        if not total > 0:
-            raise ValueError("sample weights (times class weights) sum to zero: no sample would be learned.")
-        return weights / weights.mean()
+            if not per_class.max() > 0:
+                raise ValueError(f"sample weights (times class weights) sum to zero: class_weight {self.class_weight} "
+                                 "gives every class weight 0.")
+            per_class = per_class / per_class.max()
+            weights = weights * (per_class / per_class.mean() if incremental else per_class)[y_encoded]
+            if not weights.sum() > 0:
+                raise ValueError("sample weights (times class weights) sum to zero: no sample would be learned.")
+            if not incremental:
+                weights /= weights.mean()
+        return weights.astype(np.float32)
 
     @staticmethod
     def _hardest_wrong_labels(network, x, y, n_layers):
@@ -605,7 +625,10 @@ _COMMON_PARAMETERS_DOC = """
         Weights of the classes in the loss: ``{{label: weight}}`` (missing
         labels weigh 1), or ``"balanced"`` (inversely proportional to the class
         frequencies in ``y``, as in scikit-learn). Multiplies ``sample_weight``.
-        For imbalanced data.
+        For imbalanced data. In ``partial_fit`` (dicts only) the class
+        weights are rescaled to mean 1 over the classes, the sample weights
+        to mean 1 within each chunk: a chunk of one class still weighs as
+        its class weight says.
     callbacks : list of skff.callbacks.Callback or None, default=None
         Hooks called at the start, after every epoch (can stop training) and
         at the end of training: checkpointing, custom logging (see

@@ -321,6 +321,17 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         value = _DEFAULT_SIZES[self.encoder] if self.hidden_layer_sizes is None else self.hidden_layer_sizes
         return check_layer_sizes(value)
 
+    def _architecture_value(self, name):
+        if name == "hidden_layer_sizes":
+            return self._layer_sizes()
+        if name == "pairing":
+            return self._pairing()
+        if name == "input_shape":
+            return self._resolve_input_shape(self.n_features_in_)
+        if name in _PER_LAYER:
+            return self._per_layer(name, len(self._layer_sizes()))
+        return getattr(self, name)
+
     def _per_layer(self, name, n_layers):
         """One value per layer: a scalar for all, or layer ``i`` takes the ``i``-th
         value of a sequence (its last value repeats for deeper layers)."""
@@ -351,7 +362,10 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
             if self._augments():
                 raise ValueError("augment_shift needs input_shape=(channels, height, width) of the images.")
             return {"dense": (n_features,), "conv": (1, 1, n_features), "birnn": (n_features, 1)}[self.encoder]
-        shape = tuple(int(s) for s in np.atleast_1d(self.input_shape))
+        entries = np.atleast_1d(np.asarray(self.input_shape, dtype=float))
+        if entries.ndim != 1 or not np.all(entries == np.round(entries)):
+            raise ValueError(f"input_shape must hold whole numbers, got {self.input_shape!r}.")
+        shape = tuple(int(s) for s in entries)
         expected = 2 if self.encoder == "birnn" else 3
         names = "(time_steps, features)" if self.encoder == "birnn" else "(channels, height, width)"
         if self._augments() and self.encoder == "birnn":

@@ -48,7 +48,12 @@ def hoyer_sparsity(x, axis=-1):
     >>> float(hoyer_sparsity([1.0, -1.0, 1.0, 1.0]))
     0.0
     """
-    values = _hoyer_torch(torch.as_tensor(np.asarray(x, dtype=np.float64)), dim=axis).numpy()
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 0:
+        raise ValueError("hoyer_sparsity needs at least a 1-D array (a vector of units), got a scalar.")
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"axis={axis!r} is out of range for an array of {x.ndim} dimension(s).")
+    values = _hoyer_torch(torch.as_tensor(x), dim=axis).numpy()
     return values[()] if values.ndim == 0 else values
 
 
@@ -107,8 +112,9 @@ def neural_usage(activations, threshold=0.01):
         raise ValueError(f"threshold must be a share in [0, 1], got {threshold!r}.")
     per_unit = np.abs(a).sum(axis=0)
     peak = per_unit.max()
-    if np.isnan(peak):
-        active = float("nan")
+    if not np.isfinite(peak):
+        # A NaN or infinite unit: neither the shares nor the sparsity mean anything.
+        return NeuralUsage(float("nan"), float("nan"))
     elif peak > 0:
         active = float((per_unit > threshold * peak).mean())
     else:
@@ -122,7 +128,9 @@ def separability_index(positive, negative, n_neighbors=5):
     For each latent vector, the share of its ``n_neighbors`` nearest neighbours
     (itself excluded, Euclidean) that belong to its own group; averaged within
     each group, then over the two groups. 1 means the groups are perfectly
-    separated, about 0.5 means they are mixed.
+    separated, about 0.5 means they are mixed. A group of ``m`` vectors can
+    fill at most ``m - 1`` of a member's neighbour slots, so 1 is reachable
+    only if both groups have more than ``n_neighbors`` members.
 
     Parameters
     ----------

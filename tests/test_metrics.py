@@ -106,3 +106,14 @@ def test_convergence_area_hand_values():
 def test_convergence_area_rejects_empty():
     with pytest.raises(ValueError, match="non-empty"):
         convergence_area([])
+
+
+def test_metrics_reject_or_flag_inputs_they_cannot_measure():
+    with pytest.raises(ValueError, match="scalar"):
+        hoyer_sparsity(3.0)
+    with pytest.raises(ValueError, match="axis=5 is out of range"):
+        hoyer_sparsity(np.ones((2, 3)), axis=5)
+    # An infinite unit is neither inactive nor measurable: NaN, as for NaN activity.
+    for bad in (np.inf, np.nan):
+        usage = neural_usage([[bad, 1.0], [0.0, 1.0]])
+        assert np.isnan(usage.sparsity) and np.isnan(usage.active_fraction)

@@ -206,3 +206,52 @@ def test_failed_partial_fit_leaves_the_optimizer_moments_as_they_were(make, iris
     after, expected = estimator.partial_fit(*args[:2]), untouched.partial_fit(*args[:2])
     output = "decision_function" if hasattr(after, "decision_function") else "transform"
     np.testing.assert_array_equal(getattr(after, output)(X), getattr(expected, output)(X))
+
+
+@pytest.mark.parametrize("make, fitted, respelled", [
+    (lambda **p: FFClassifier(hidden_layer_sizes=16, **p), {}, dict(hidden_layer_sizes=(16,))),
+    (lambda **p: PolarFFClassifier(hidden_layer_sizes=[16], **p), {}, dict(hidden_layer_sizes=np.array([16]))),
+    # the dense encoder's defaults: (500, 500) units, thresholds (4, 1) and (6, 1)
+    (lambda **p: SCFFTransformer(hidden_layer_sizes=(20, 20), **p), {},
+     dict(threshold_pos=(4.0, 1.0), threshold_neg=[6.0, 1.0], pairing="streams")),
+    (lambda **p: SCFFTransformer(encoder="conv", input_shape=None, hidden_layer_sizes=(4,), **p), {},
+     dict(input_shape=(1, 1, 4))),
+    # (0.5, 1) on 4 features + the constant: 3 units, then 1
+    (lambda **p: ActivationLearningAnomalyDetector(**p), {}, dict(hidden_layer_sizes=[3, 1])),
+])
+def test_warm_start_accepts_another_spelling_of_the_same_network(make, fitted, respelled, iris):
+    X, y = iris
+    model = make(max_iter=2, random_state=0, warm_start=True)
+    model.fit(X, y)
+    first = model.n_iter_
+    model.set_params(**respelled).fit(X, y)
+    assert model.n_iter_ > first  # continued, not refused or restarted
+    model.partial_fit(X, y) if isinstance(model, (FFClassifier, PolarFFClassifier)) else model.partial_fit(X)
+
+
+def test_a_changed_network_is_still_refused(iris):
+    X, y = iris
+    model = FFClassifier(hidden_layer_sizes=16, max_iter=2, random_state=0, warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match="hidden_layer_sizes changed"):
+        model.set_params(hidden_layer_sizes=(17,)).fit(X, y)
+    scff = SCFFTransformer(hidden_layer_sizes=(8,), max_iter=1, random_state=0, warm_start=True).fit(X)
+    with pytest.raises(ValueError, match="threshold_pos changed"):
+        scff.set_params(threshold_pos=3.0).fit(X)
+
+
+def test_scff_input_shape_needs_whole_numbers():
+    X, _ = load_digits(return_X_y=True)
+    with pytest.raises(ValueError, match=r"input_shape must hold whole numbers, got \(1.5, 8, 8\)"):
+        SCFFTransformer(encoder="conv", input_shape=(1.5, 8, 8), max_iter=1).fit(X[:20])
+
+
+@pytest.mark.parametrize("scale", [1e19, 1e30, 1e-30])
+def test_detector_scores_do_not_depend_on_the_scale_of_the_data(scale):
+    # Rows are scaled to unit length (with a constant relative to the median
+    # norm): the squares in a float32 norm of rows near 1e19 used to
+    # overflow and the fit ended in NaN ("lower learning_rate_init").
+    X = np.random.RandomState(0).normal(size=(300, 5))
+    params = dict(max_iter=3, random_state=0)
+    reference = ActivationLearningAnomalyDetector(**params).fit(X).score_samples(X)
+    scaled = ActivationLearningAnomalyDetector(**params).fit(X * scale).score_samples(X * scale)
+    np.testing.assert_allclose(scaled, reference, atol=1e-5)

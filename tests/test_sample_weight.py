@@ -129,3 +129,40 @@ def test_weights_vanishing_from_the_training_split_are_an_error():
             assert "training part of the early-stopping split" in str(exc)
             return
     pytest.fail("no seed put both weighted samples into the validation part")
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_class_weight_counts_in_partial_fit_on_single_class_chunks(cls):
+    # A stream whose chunks each hold one class: class weights rescaled
+    # within a chunk would all become 1 (they used to: the model was the
+    # same with and without them).
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    chunks = [(X[y == c][:100], np.full(100, c)) for c in (0, 1)]
+
+    def stream(class_weight):
+        clf = cls(hidden_layer_sizes=(16,), class_weight=class_weight, random_state=0)
+        for _ in range(3):
+            for X_chunk, y_chunk in chunks:
+                clf.partial_fit(X_chunk, y_chunk, classes=[0, 1])
+        return clf.predict_proba(X)[:, 1].mean()
+
+    plain, favour_one, favour_zero = stream(None), stream({0: 1.0, 1: 20.0}), stream({0: 20.0, 1: 1.0})
+    assert favour_zero < plain < favour_one, (favour_zero, plain, favour_one)
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_only_the_ratios_of_sample_weights_matter(cls):
+    # Uniform weights far outside float32's range are uniform weights.
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    params = dict(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
+    ones = fit_quietly(cls(**params), X, y, sample_weight=np.ones(len(y))).decision_function(X)
+    for scale in (1e-50, 1e40):
+        scaled = fit_quietly(cls(**params), X, y, sample_weight=np.full(len(y), scale)).decision_function(X)
+        np.testing.assert_array_equal(scaled, ones)
+    ratios = np.where(y == 0, 3.0, 1.0)
+    np.testing.assert_array_equal(
+        fit_quietly(cls(**params), X, y, sample_weight=1e-45 * ratios).decision_function(X),
+        fit_quietly(cls(**params), X, y, sample_weight=ratios).decision_function(X),
+    )

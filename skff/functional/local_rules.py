@@ -24,11 +24,16 @@ import torch.nn.functional as F
 def unit_length(x, eps=1e-12):
     """Scale every row of ``x`` to unit Euclidean length (all-zero rows stay zero).
 
+    Each row is divided by its largest magnitude first, so that the squares
+    in its norm neither overflow (entries beyond ``1e19`` in float32) nor
+    vanish: the result does not depend on the scale of a row.
+
     Parameters
     ----------
     x : Tensor of shape (n_samples, n_features)
     eps : float, default=1e-12
-        Floor of the norm.
+        Floor of the norm of the rescaled rows (at least 1 unless a row is
+        zero): it keeps all-zero rows at zero.
 
     Returns
     -------
@@ -42,6 +47,7 @@ def unit_length(x, eps=1e-12):
     tensor([[0.6000, 0.8000],
             [0.0000, 0.0000]])
     """
+    x = x / x.abs().amax(dim=-1, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny)
     return x / torch.linalg.vector_norm(x, dim=-1, keepdim=True).clamp_min(eps)
 
 
