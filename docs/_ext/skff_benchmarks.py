@@ -360,13 +360,34 @@ def al_batch_section(results):
             rows.append([f"`{name}`", method, params, ", ".join(map(str, data["args"]["seeds"])), str(len(cells)),
                          f"{sum(roc) / len(roc):.3f}", f"{sum(pr) / len(pr):.3f}",
                          f"{math.exp(sum(map(math.log, ratios)) / len(ratios)):.2f}"])
-    return ["## ActivationLearningAnomalyDetector: batch size and step on ADBench\n",
-            "`bench_adbench.py --methods al iforest [--al-params ...]` (session 10). \"Defaults of the "
-            "time\": batch 100 and eta 0.1 in the `_bs100_` files; batch 1000, eta 1.0 and a step of "
-            "eta / batch_size per sample (the defaults since) in the `_persample_` and `_variants_` files. Fit time as the geometric mean of the per-run ratio to "
-            "IsolationForest.\n",
+    return ["## ActivationLearningAnomalyDetector: batch size, step and sparse code on ADBench\n",
+            "`bench_adbench.py --methods al iforest [--al-params ...]` (sessions 10 and 11). \"Defaults of "
+            "the time\": batch 100 and eta 0.1 in the `_bs100_` files; batch 1000, eta 1.0 and a step of "
+            "eta / batch_size per sample (the defaults since) in the `_persample_`, `_variants_` and "
+            "`_s11_sparse_` files, the last with the histogram code kept sparse (session 11). Fit time as "
+            "the geometric mean of the per-run ratio to IsolationForest.\n",
             _table(["file", "method", "detector parameters", "seeds", "sets", "mean AUC-ROC", "mean AUC-PR",
                     "fit time / IsolationForest"], rows)]
+
+
+def _is_al_sparse(name, data):
+    return name.startswith("al_sparse") and isinstance(data, dict) and "results" in data
+
+
+def al_sparse_section(results):
+    files = {name: data for name, data in results.items() if _is_al_sparse(name, data)}
+    if not files:
+        return []
+    rows = [[f"`{name}`", problem, " x ".join(f"{n:,}" for n in row["shape"]),
+             ", ".join(f"{r['dense_seconds'] / r['coded_seconds']:.2f}x" for r in row["rounds"]),
+             f"**{row['median_ratio']:.2f}x**", f"{max(r['max_score_difference'] for r in row['rounds']):.1e}"]
+            for name, data in files.items() for problem, row in data["results"].items()]
+    return ["## ActivationLearningAnomalyDetector: sparse histogram code\n",
+            "`bench_al_sparse.py`: whole `fit` calls (the defaults) with the histogram code kept sparse "
+            "against the expanded code and the residual form of the update, interleaved round by round; "
+            "the ratio is the dense fit's time over the sparse one's.\n",
+            _table(["file", "data", "rows x features", "ratio per round", "median", "largest score difference"],
+                   rows)]
 
 
 def adbench_section(results):
@@ -448,12 +469,13 @@ def render(results_dir=RESULTS):
     results, unreadable = _load_results(results_dir)
     parts = []
     for section in (classifier_section, speed_section, scff_section, scff_goodness_section, scff_digits_section,
-                    adbench_section, al_batch_section):
+                    adbench_section, al_batch_section, al_sparse_section):
         parts += section(results)
     shown = {
         name for name, data in results.items()
         if _is_classifier_run(data) or _is_scff_run_list(data) or _is_digits_comparison(data) or _is_digits_trace(data)
         or name == "speed.json" or _is_goodness_speed(name, data) or _is_al_batch_run(name, data)
+        or _is_al_sparse(name, data)
         or name.startswith("adbench")
     }
     others = sorted(set(results) - shown) + unreadable
