@@ -158,7 +158,8 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         calls (as ``len(history_)``).
     history_ : skorch.history.History
         One entry per epoch: ``loss`` (summed reconstruction error),
-        ``layer_loss`` (per layer, the batch mean of ``||x_l - W_l y_l||^2``),
+        ``layer_loss`` (per layer, the batch mean of ``||x_l - W_l y_l||^2``,
+        from the batch moments: float32 rounding of about ``1e-7``),
         ``activation`` (mean output activation of 512 training samples),
         ``weight_norm`` (``||W_l||_F^2`` per layer) and ``seconds``.
     loss_curve_ : list of float
@@ -331,8 +332,7 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         else:
             constant = None
             if self.constant_feature is not None:
-                # In float64: the norms of large float32 rows overflow float32.
-                median_norm = float(np.median(np.linalg.norm(X.astype(np.float64), axis=1)))
+                median_norm = float(np.median(_row_norms(X)))
                 constant = float(self.constant_feature) * (median_norm if median_norm > 0 else 1.0)
             bin_range = None
             if self.n_bins is not None:
@@ -461,6 +461,14 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
         return tags
+
+
+def _row_norms(X, chunk=65536):
+    """Euclidean norms of the rows of float32 ``X``, in float64 (squares of
+    large float32 entries overflow float32), a chunk of rows at a time so
+    that no float64 copy of ``X`` is made."""
+    return np.concatenate([np.linalg.norm(X[i:i + chunk].astype(np.float64), axis=1)
+                           for i in range(0, X.shape[0], chunk)])
 
 
 def _auto_offset(scores):

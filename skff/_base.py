@@ -98,8 +98,9 @@ class TorchModuleMixin:
     def _store_module(self, network, device):
         network.eval()
         self.module_ = network if device.type == "cpu" else copy.deepcopy(network).to("cpu")
-        self._fitted_architecture = {name: (_canonical(getattr(self, name)), _canonical(self._architecture_value(name)))
-                                     for name in self._ARCHITECTURE_PARAMS}
+        self._fitted_architecture = {name: _canonical(getattr(self, name)) for name in self._ARCHITECTURE_PARAMS}
+        self._fitted_architecture_resolved = {name: _canonical(self._architecture_value(name))
+                                              for name in self._ARCHITECTURE_PARAMS}
         self._inference_cache = (device, network, _fingerprint(self.module_))
         self.device_ = str(device)
 
@@ -109,6 +110,14 @@ class TorchModuleMixin:
         value) compare equal."""
         return getattr(self, name)
 
+    def _resolved_differs(self, name, fitted_value):
+        try:
+            return _canonical(self._architecture_value(name)) != fitted_value
+        except ValueError:
+            # Not resolvable with the current parameters (e.g. an input_shape
+            # that does not suit a new encoder): a change, reported as one.
+            return True
+
     def _warm_module(self, device):
         """A copy of the fitted network on ``device`` to continue training.
 
@@ -116,12 +125,19 @@ class TorchModuleMixin:
         training fails (diverges, or a callback raises).
         """
         fitted = getattr(self, "_fitted_architecture", {})
-        changed = [name for name in self._ARCHITECTURE_PARAMS
-                   if name in fitted and _canonical(self._architecture_value(name)) != fitted[name][1]]
-        if changed:
+        # Models fitted before the resolved values were recorded compare the
+        # values as set.
+        resolved = getattr(self, "_fitted_architecture_resolved", None)
+        if resolved is None:
+            changed = [name for name in self._ARCHITECTURE_PARAMS
+                       if name in fitted and _canonical(getattr(self, name)) != fitted[name]]
+        else:
+            changed = [name for name in self._ARCHITECTURE_PARAMS
+                       if name in resolved and self._resolved_differs(name, resolved[name])]
             # Name what was set, not what follows from it (another encoder
             # changes the resolved defaults of several parameters).
-            changed = [name for name in changed if _canonical(getattr(self, name)) != fitted[name][0]] or changed
+            changed = [name for name in changed if _canonical(getattr(self, name)) != fitted.get(name)] or changed
+        if changed:
             raise ValueError(
                 f"{type(self).__name__}: {', '.join(changed)} changed since the model was fitted; "
                 "warm_start and partial_fit continue training the fitted network, which these parameters "

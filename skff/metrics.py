@@ -113,7 +113,8 @@ def neural_usage(activations, threshold=0.01):
     per_unit = np.abs(a).sum(axis=0)
     peak = per_unit.max()
     if not np.isfinite(peak):
-        # A NaN or infinite unit: neither the shares nor the sparsity mean anything.
+        # A NaN or infinite unit (or sums beyond float64): neither the shares
+        # nor the sparsity mean anything.
         return NeuralUsage(float("nan"), float("nan"))
     elif peak > 0:
         active = float((per_unit > threshold * peak).mean())

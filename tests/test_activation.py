@@ -1,12 +1,14 @@
 """ActivationLearningAnomalyDetector: the local rule, its properties, the outlier-detector contract."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import IsolationForest
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -105,7 +107,8 @@ def test_update_from_moments_is_the_rule():
 
 
 @pytest.mark.parametrize("n_rows, n_features, n_units", [
-    (40, 6, 5),        # a small scatter: index_add
+    (40, 6, 5),        # a small scatter: index_add in one piece
+    (1000, 10, 100),   # index_add in chunks of 5 features
     (600, 90, 50),     # beyond _INDEX_ADD_LIMIT on CPU: the CSR product
     (1, 4, 2),
 ])
@@ -121,7 +124,24 @@ def test_histogram_rows_products_equal_the_dense_ones(n_rows, n_features, n_unit
     y = torch.randn(n_rows, n_units, generator=g)
     torch.testing.assert_close(rows.matmul(weight), dense @ weight)
     torch.testing.assert_close(rows.transposed_matmul(y), dense.T @ y, rtol=1e-5, atol=1e-4)
+    # Every method, whatever the size (the GPU takes "dense"):
+    for method in ("index_add", "csr", "dense"):
+        torch.testing.assert_close(rows.transposed_matmul(y, method=method), dense.T @ y, rtol=1e-5, atol=1e-4)
     torch.testing.assert_close(rows.squared_norm_sum(), dense.pow(2).sum())
+
+
+def test_reconstruction_error_is_never_negative():
+    # Rank-2 data in 6 features, 2 units: the error tends to 0, where the
+    # moment form's float32 rounding (about 1e-7) could make it negative.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(500, 2)) @ rng.normal(size=(2, 6))
+    detector = ActivationLearningAnomalyDetector((2,), constant_feature=None, n_bins=None, tol=0.0, max_iter=30,
+                                                 random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        detector.fit(X)
+    losses = np.array(detector.loss_curve_)
+    assert (losses >= 0).all() and losses[-1] < 1e-5
 
 
 def test_coded_input_is_the_prepared_input():

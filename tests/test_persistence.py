@@ -15,9 +15,11 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
 
 from _cases import CASE_IDS, CASES, assert_same_outputs, digits, make, outputs
+from skff import FFClassifier
 
 
 def _dump_pickle(model, path):
@@ -122,3 +124,20 @@ def test_warm_start_continues_from_a_loaded_model(case_id):
     assert loaded.n_iter_ == straight.n_iter_ == 4
     assert loaded.history_[:, "loss"] == straight.history_[:, "loss"]
     np.testing.assert_array_equal(loaded.predict_proba(X_test), straight.predict_proba(X_test))
+
+
+def test_a_model_pickled_before_resolved_architectures_continues_training():
+    # Models stored before the resolved architecture was recorded hold only
+    # the values as set; partial_fit must still compare those.
+    X, y = load_digits(return_X_y=True)
+    clf = FFClassifier(hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(X / 16, y)
+    state = clf.__getstate__() if hasattr(clf, "__getstate__") else dict(clf.__dict__)
+    state = dict(state)
+    del state["_fitted_architecture_resolved"]
+    old = FFClassifier.__new__(FFClassifier)
+    old.__setstate__(state)
+    old.partial_fit(X / 16, y)
+    assert old.n_iter_ == 2
+    old.set_params(hidden_layer_sizes=(9,))
+    with pytest.raises(ValueError, match="hidden_layer_sizes changed"):
+        old.partial_fit(X / 16, y)

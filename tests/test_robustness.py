@@ -239,6 +239,19 @@ def test_a_changed_network_is_still_refused(iris):
         scff.set_params(threshold_pos=3.0).fit(X)
 
 
+def test_a_new_encoder_is_named_even_when_the_shape_does_not_suit_it():
+    # input_shape (1, 8, 8) cannot be resolved for a recurrent encoder; the
+    # refusal names the parameter that was set, not the shape's complaint.
+    X, _ = load_digits(return_X_y=True)
+    model = SCFFTransformer(encoder="conv", input_shape=(1, 8, 8), hidden_layer_sizes=(4,), max_iter=1,
+                            random_state=0, warm_start=True).fit(X[:100])
+    model.set_params(encoder="birnn")
+    with pytest.raises(ValueError, match="SCFFTransformer: encoder changed since the model was fitted"):
+        model.fit(X[:100])
+    with pytest.raises(ValueError, match="SCFFTransformer: encoder changed since the model was fitted"):
+        model.partial_fit(X[:100])
+
+
 def test_scff_input_shape_needs_whole_numbers():
     X, _ = load_digits(return_X_y=True)
     with pytest.raises(ValueError, match=r"input_shape must hold whole numbers, got \(1.5, 8, 8\)"):

@@ -158,7 +158,7 @@ def test_only_the_ratios_of_sample_weights_matter(cls):
     X = StandardScaler().fit_transform(X)
     params = dict(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
     ones = fit_quietly(cls(**params), X, y, sample_weight=np.ones(len(y))).decision_function(X)
-    for scale in (1e-50, 1e40):
+    for scale in (1e-50, 1e40, 1e308):
         scaled = fit_quietly(cls(**params), X, y, sample_weight=np.full(len(y), scale)).decision_function(X)
         np.testing.assert_array_equal(scaled, ones)
     ratios = np.where(y == 0, 3.0, 1.0)
@@ -166,3 +166,14 @@ def test_only_the_ratios_of_sample_weights_matter(cls):
         fit_quietly(cls(**params), X, y, sample_weight=1e-45 * ratios).decision_function(X),
         fit_quietly(cls(**params), X, y, sample_weight=ratios).decision_function(X),
     )
+
+
+def test_partial_fit_class_weights_are_rescaled_over_the_classes():
+    # Documented: mean 1 over the classes (not over the chunk's samples), so
+    # a class weighs the same in every chunk whatever the chunk holds.
+    X, y = load_breast_cancer(return_X_y=True)
+    clf = FFClassifier(class_weight={0: 1.0, 1: 3.0})
+    classes = np.array([0, 1])
+    for chunk in (y[:50], np.zeros(20, int), np.ones(20, int)):
+        weights = clf._sample_weights(X[:len(chunk)], chunk, None, classes, incremental=True)
+        np.testing.assert_allclose(weights, np.where(chunk == 1, 1.5, 0.5), rtol=1e-6)

@@ -121,7 +121,9 @@ def competitive_update_from_moments(xty, yty, weight, n_samples, x_squared_sum):
     delta : Tensor of shape (n_inputs, n_units)
         ``(X^T Y - W Y^T Y) / B``.
     error : Tensor (scalar)
-        Batch mean of ``||x_b - W y_b||^2``.
+        Batch mean of ``||x_b - W y_b||^2``, to within the rounding of its
+        three terms: about ``1e-7`` times the mean ``||x_b||^2`` in float32
+        (clamped at 0).
 
     Examples
     --------
@@ -139,8 +141,10 @@ def competitive_update_from_moments(xty, yty, weight, n_samples, x_squared_sum):
     """
     feedback = weight @ yty
     delta = (xty - feedback) / n_samples
+    # A difference of terms of order ||x||^2: rounding leaves noise of about
+    # 1e-7 ||x||^2 (float32), which could make a tiny error negative.
     error = (x_squared_sum - 2.0 * yty.diagonal().sum() + (weight * feedback).sum()) / n_samples
-    return delta, error
+    return delta, error.clamp_min(0.0)
 
 
 def std_abs(y, mean, std, eps=1e-6):
@@ -319,8 +323,7 @@ class HistogramRows(NamedTuple):
 
     def to_dense(self):
         """The rows as one dense tensor."""
-        code = self.dense.new_zeros(self.dense.shape[0], self.code_width).scatter_(1, self.bins, self.value)
-        return torch.cat([self.dense, code], dim=1)
+        return torch.cat([self.dense, self._code()], dim=1)
 
     def matmul(self, weight):
         """``rows @ weight`` for ``weight`` of shape ``(n_columns, k)``."""
@@ -330,18 +333,34 @@ class HistogramRows(NamedTuple):
         # differently, and a sample's score must not depend on its batch.
         return self.dense @ weight[:split] + self.value * code_part
 
-    def transposed_matmul(self, y):
-        """``rows^T @ y`` for ``y`` of shape ``(n_samples, k)``: ``(n_columns, k)``."""
+    def transposed_matmul(self, y, method=None):
+        """``rows^T @ y`` for ``y`` of shape ``(n_samples, k)``: ``(n_columns, k)``.
+
+        ``method`` (for tests; ``None`` chooses) computes the code's part:
+        ``"index_add"`` scatters ``y``'s rows (CPU, small scatters),
+        ``"csr"`` multiplies by the code's transpose as a CSR matrix (CPU,
+        large scatters), ``"dense"`` expands the code (other devices: GPU
+        ``index_add`` accumulates with atomics in no fixed order, and the
+        same seed must give the same model; a dense product is cheap there).
+        """
         n, n_features = self.bins.shape
         k = y.shape[1]
-        if y.device.type != "cpu" or n * n_features * k <= _INDEX_ADD_LIMIT:
+        if method is None:
+            if y.device.type != "cpu":
+                method = "dense"
+            else:
+                method = "index_add" if n * n_features * k <= _INDEX_ADD_LIMIT else "csr"
+        if method == "dense":
+            code_part = self._code().T @ y
+        elif method == "index_add":
             code_part = y.new_zeros(self.code_width, k)
             step = max(1, _INDEX_ADD_CHUNK // max(1, n * k))
             for start in range(0, n_features, step):
                 bins = self.bins[:, start:start + step]
                 # Feature-major order: each feature's bins receive y's rows in turn.
                 code_part.index_add_(0, bins.T.reshape(-1), y.repeat(bins.shape[1], 1))
-        else:
+            code_part.mul_(self.value)
+        elif method == "csr":
             # rows^T as a CSR matrix: the code's columns become rows, each
             # listing the samples whose bin it is.
             flat = self.bins.reshape(-1)
@@ -355,8 +374,13 @@ class HistogramRows(NamedTuple):
                 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
                 transposed = torch.sparse_csr_tensor(crow, samples, ones, size=(self.code_width, n),
                                                      check_invariants=False)
-            code_part = transposed @ y
-        return torch.cat([self.dense.T @ y, code_part.mul_(self.value)])
+            code_part = (transposed @ y).mul_(self.value)
+        else:
+            raise ValueError(f"method must be None, 'dense', 'index_add' or 'csr', got {method!r}.")
+        return torch.cat([self.dense.T @ y, code_part])
+
+    def _code(self):
+        return self.dense.new_zeros(self.dense.shape[0], self.code_width).scatter_(1, self.bins, self.value)
 
     def squared_norm_sum(self):
         """``sum_b ||row_b||^2``."""

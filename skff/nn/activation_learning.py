@@ -121,7 +121,8 @@ class CompetitiveLayer(nn.Module):
         """One local update on batch ``x``; returns ``(y, reconstruction error)``.
 
         ``y`` is the net input before the update (what is passed on), the
-        error is the batch mean of ``||x - W y||^2``. The update is computed
+        error is the batch mean of ``||x - W y||^2`` (to float32 rounding of
+        about ``1e-7`` times the mean ``||x||^2``). The update is computed
         from the batch moments ``X^T Y`` and ``Y^T Y``
         (:func:`~skff.functional.competitive_update_from_moments`), so a
         histogram-coded ``x`` is never expanded.
