@@ -338,13 +338,14 @@ def scff_digits_section(results):
     return out
 
 
-def _is_al_batch_run(name, data):
-    return name.startswith("al_batch") and isinstance(data, dict) and "results" in data
+def _is_results_run(name, data, prefix):
+    """A ``{"args", "results", ...}`` file of the detector's benchmarks whose name starts with ``prefix``."""
+    return name.startswith(prefix) and isinstance(data, dict) and "results" in data
 
 
 def al_batch_section(results):
     """Detector settings compared on ADBench (``al_batch_*.json``: ``bench_adbench.py`` runs, renamed)."""
-    files = {name: data for name, data in results.items() if _is_al_batch_run(name, data)}
+    files = {name: data for name, data in results.items() if _is_results_run(name, data, "al_batch")}
     if not files:
         return []
     rows = []
@@ -370,12 +371,8 @@ def al_batch_section(results):
                     "fit time / IsolationForest"], rows)]
 
 
-def _is_al_sparse(name, data):
-    return name.startswith("al_sparse") and isinstance(data, dict) and "results" in data
-
-
 def al_sparse_section(results):
-    files = {name: data for name, data in results.items() if _is_al_sparse(name, data)}
+    files = {name: data for name, data in results.items() if _is_results_run(name, data, "al_sparse")}
     if not files:
         return []
     rows = [[f"`{name}`", problem, " x ".join(f"{n:,}" for n in row["shape"]),
@@ -474,8 +471,8 @@ def render(results_dir=RESULTS):
     shown = {
         name for name, data in results.items()
         if _is_classifier_run(data) or _is_scff_run_list(data) or _is_digits_comparison(data) or _is_digits_trace(data)
-        or name == "speed.json" or _is_goodness_speed(name, data) or _is_al_batch_run(name, data)
-        or _is_al_sparse(name, data)
+        or name == "speed.json" or _is_goodness_speed(name, data)
+        or _is_results_run(name, data, "al_batch") or _is_results_run(name, data, "al_sparse")
         or name.startswith("adbench")
     }
     others = sorted(set(results) - shown) + unreadable
