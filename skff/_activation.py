@@ -160,7 +160,9 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         One entry per epoch: ``loss`` (summed reconstruction error),
         ``layer_loss`` (per layer, the batch mean of ``||x_l - W_l y_l||^2``,
         from the batch moments: float32 rounding of about ``1e-7``),
-        ``activation`` (mean output activation of 512 training samples),
+        ``activation`` (mean squared activity ``||y||^2`` of 512 training
+        samples in the last layer trained so far: the output layer, except in
+        the first stages of ``schedule="layerwise"``),
         ``weight_norm`` (``||W_l||_F^2`` per layer) and ``seconds``.
     loss_curve_ : list of float
     n_features_in_ : int
@@ -334,6 +336,13 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
             if self.constant_feature is not None:
                 median_norm = float(np.median(_row_norms(X)))
                 constant = float(self.constant_feature) * (median_norm if median_norm > 0 else 1.0)
+                if not constant <= float(np.finfo(np.float32).max):
+                    raise ValueError(
+                        f"{type(self).__name__}: the appended constant, constant_feature ({self.constant_feature}) "
+                        f"times the median row norm of X ({median_norm:.3g}), is {constant:.3g}, beyond float32's "
+                        "range. Scale the features (e.g. with sklearn.preprocessing.StandardScaler) or lower "
+                        "constant_feature."
+                    )
             bin_range = None
             if self.n_bins is not None:
                 bin_range = tuple(

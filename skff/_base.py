@@ -46,23 +46,29 @@ def inference_chunk(device):
     return CPU_INFERENCE_CHUNK if device.type == "cpu" else 64 * CPU_INFERENCE_CHUNK
 
 
-def map_in_chunks(fn, X_t, scale=1):
+def map_in_chunks(fn, X_t, scale=1, *, labels=None):
     """``fn`` applied to fixed-size row chunks of ``X_t``, results concatenated.
 
     ``scale`` multiplies the chunk size (an estimator whose rows do not fan
     out over classes affords larger chunks). The last chunk is zero-padded to
     the common size and the padding rows are dropped from its result: GPU
-    kernels, like CPU ones, pick their summation order by shape.
+    kernels, like CPU ones, pick their summation order by shape, and a row's
+    result must not depend on the rows that share its call. With ``labels``
+    (one per row, padded with class 0) ``fn`` gets ``(block, label_block)``;
+    ``fn`` may return a tensor or a list of tensors (concatenated one by one).
     """
     chunk = scale * inference_chunk(X_t.device)
     outputs = []
     with torch.inference_mode():
         for start in range(0, X_t.shape[0], chunk):
-            block = X_t[start : start + chunk]
-            rows = block.shape[0]
+            blocks = [X_t[start : start + chunk]] + ([] if labels is None else [labels[start : start + chunk]])
+            rows = blocks[0].shape[0]
             if rows < chunk:
-                block = torch.cat([block, block.new_zeros(chunk - rows, *block.shape[1:])])
-            outputs.append(fn(block)[:rows])
+                blocks = [torch.cat([b, b.new_zeros(chunk - rows, *b.shape[1:])]) for b in blocks]
+            result = fn(*blocks)
+            outputs.append([r[:rows] for r in result] if isinstance(result, list) else result[:rows])
+    if outputs and isinstance(outputs[0], list):
+        return [torch.cat(parts) for parts in zip(*outputs)]
     return torch.cat(outputs)
 
 
@@ -80,12 +86,25 @@ def keeps_state_on_failure(fit):
         saved = dict(self.__dict__)
         try:
             return fit(self, *args, **kwargs)
-        except BaseException:
+        except BaseException as exc:
             self.__dict__.clear()
             self.__dict__.update(saved)
+            if _is_out_of_memory(exc):
+                raise MemoryError(
+                    f"{type(self).__name__}: out of memory while fitting on device={self.device!r} ({exc}). "
+                    "Lower batch_size or hidden_layer_sizes, or fit on a device with more memory."
+                ) from exc
             raise
 
     return wrapper
+
+
+def _is_out_of_memory(exc):
+    """An allocation failure of torch (CPU or GPU), which torch raises as a RuntimeError."""
+    if isinstance(exc, getattr(torch, "OutOfMemoryError", ())):
+        return True
+    message = str(exc)
+    return isinstance(exc, RuntimeError) and ("can't allocate memory" in message or "out of memory" in message)
 
 
 class TorchModuleMixin:
@@ -110,12 +129,13 @@ class TorchModuleMixin:
         value) compare equal."""
         return getattr(self, name)
 
-    def _resolved_differs(self, name, fitted_value):
+    def _resolved_differs(self, name, fitted_value, errors):
         try:
             return _canonical(self._architecture_value(name)) != fitted_value
-        except ValueError:
+        except ValueError as exc:
             # Not resolvable with the current parameters (e.g. an input_shape
             # that does not suit a new encoder): a change, reported as one.
+            errors.append(exc)
             return True
 
     def _warm_module(self, device):
@@ -132,11 +152,18 @@ class TorchModuleMixin:
             changed = [name for name in self._ARCHITECTURE_PARAMS
                        if name in fitted and _canonical(getattr(self, name)) != fitted[name]]
         else:
+            errors = []
             changed = [name for name in self._ARCHITECTURE_PARAMS
-                       if name in resolved and self._resolved_differs(name, resolved[name])]
+                       if name in resolved and self._resolved_differs(name, resolved[name], errors)]
             # Name what was set, not what follows from it (another encoder
             # changes the resolved defaults of several parameters).
-            changed = [name for name in changed if _canonical(getattr(self, name)) != fitted.get(name)] or changed
+            changed_as_set = [name for name in changed if _canonical(getattr(self, name)) != fitted.get(name)]
+            if changed and not changed_as_set and errors:
+                # Nothing that defines the network was set differently: a
+                # parameter outside it (augment_shift, say) makes one
+                # unresolvable, and its own message says which and why.
+                raise errors[0]
+            changed = changed_as_set or changed
         if changed:
             raise ValueError(
                 f"{type(self).__name__}: {', '.join(changed)} changed since the model was fitted; "
@@ -215,11 +242,17 @@ def _canonical(value):
     return value
 
 
-def check_layer_sizes(value, name="hidden_layer_sizes"):
-    """A positive int or a non-empty sequence of them, as a list of ints."""
+def check_layer_sizes(value, name="hidden_layer_sizes", minimum=1, why=""):
+    """A positive int or a non-empty sequence of them, as a list of ints.
+
+    ``minimum`` raises the smallest size allowed; ``why`` (a clause) says
+    why in the error message.
+    """
     sizes = np.atleast_1d(np.asarray(value))
     if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer) or (sizes < 1).any():
         raise ValueError(f"{name} must be a positive int or a non-empty sequence of positive ints, got {value!r}.")
+    if (sizes < minimum).any():
+        raise ValueError(f"{name} must be at least {minimum} in every layer{why}, got {value!r}.")
     return [int(s) for s in sizes]
 
 

@@ -28,15 +28,18 @@ from tqdm.auto import tqdm
 
 
 class TrainingDivergedError(FloatingPointError):
-    """Training produced a NaN or infinite loss, or a silent layer.
+    """Training produced a NaN or infinite loss, or a layer blind to its input.
 
     Raised by ``fit`` at the end of the epoch in which a layer's mean loss
-    became NaN or infinite, or in which every unit of a layer stopped
-    responding to the training data (zero activity: a step too large drove
-    a ReLU layer below zero, or a sigmoid one into saturation, where no
-    gradient brings it back, and the model would output a constant); the message names the estimator,
-    the layer and the epoch, and suggests a lower ``learning_rate_init`` or
-    scaled features. :class:`~skff.ActivationLearningAnomalyDetector` also raises
+    became NaN or infinite, or in which a layer's activity stopped depending
+    on the training data: zero everywhere (a step too large drove a ReLU
+    layer below zero), the same for every sample (sigmoid or tanh units
+    driven into saturation), or, in the classifiers, the same for a
+    sample's true and wrong labels (features so large that the label
+    embedded beside them is lost to float32 rounding). No gradient brings
+    such a layer back, and the model would output a constant. The message
+    names the estimator, the layer, the epoch and the reason, and suggests
+    a lower ``learning_rate_init`` or scaled features. :class:`~skff.ActivationLearningAnomalyDetector` also raises
     it when its trained network gives non-finite scores. A subclass of
     :class:`FloatingPointError`.
 
@@ -217,7 +220,7 @@ class LayerLocalEngine:
         return getattr(self, engine_name or name) if value is None else value
 
     def run(self, layers, n_samples, step, stages, *, generator, device, history=None,
-            validation_score=None, epoch_metrics=None, silent_layers=None, callbacks=None, estimator=None,
+            validation_score=None, epoch_metrics=None, collapsed_layers=None, callbacks=None, estimator=None,
             network=None, incremental=False, optimizer_states=None):
         """Train and return an :class:`EngineResult`; ``history`` is appended to.
 
@@ -238,11 +241,13 @@ class LayerLocalEngine:
             Higher is better; required for early stopping.
         epoch_metrics : callable ``(stage) -> dict`` or None
             Extra per-epoch entries recorded in the history.
-        silent_layers : callable ``(stage) -> list of int`` or None
-            Indices of the layers (among those run in ``stage``) whose units
-            all give zero activity on a probe of the training data; checked
-            after every epoch (not in an incremental pass), any raises
-            :class:`TrainingDivergedError`.
+        collapsed_layers : callable ``(stage) -> list of (int, str)`` or None
+            The layers (among those run in ``stage``) whose activity no longer
+            depends on the data, each as its index and the reason in words
+            (e.g. ``"no unit of layer 1 responds to any probed training
+            sample (its activity is 0 everywhere)"``), measured on a probe of
+            the training data; checked after every epoch (not in an
+            incremental pass), any raises :class:`TrainingDivergedError`.
         callbacks : list of skff.callbacks.Callback or None
             Told of the start, every epoch and the end; an ``on_epoch_end``
             returning ``True`` stops training.
@@ -263,7 +268,7 @@ class LayerLocalEngine:
         with _deterministic_cudnn(device):
             for stage in stages:
                 self._run_stage(layers, n_samples, step, stage, generator, device, history,
-                                validation_score, epoch_metrics, silent_layers, result, callbacks, estimator,
+                                validation_score, epoch_metrics, collapsed_layers, result, callbacks, estimator,
                                 network, incremental, optimizer_states)
                 if result.stopped_by_callback:
                     break
@@ -272,7 +277,7 @@ class LayerLocalEngine:
         return result
 
     def _run_stage(self, layers, n_samples, step, stage, generator, device, history,
-                   validation_score, epoch_metrics, silent_layers, result, callbacks, estimator, network,
+                   validation_score, epoch_metrics, collapsed_layers, result, callbacks, estimator, network,
                    incremental, optimizer_states):
         max_iter = self._setting(stage, "max_iter")
         learning_rate = self._setting(stage, "learning_rate", "learning_rate_init")
@@ -314,8 +319,8 @@ class LayerLocalEngine:
                 self._check_finite(epoch_loss, stage, epoch, learning_rate)
                 # Not in an incremental pass: its chunk can be too small a
                 # probe (a layer silent on it may be alive on the data).
-                if silent_layers is not None and not incremental:
-                    self._check_active(silent_layers(stage), epoch, learning_rate)
+                if collapsed_layers is not None and not incremental:
+                    self._check_active(collapsed_layers(stage), epoch, learning_rate)
                 for scheduler in schedulers:
                     scheduler.step()
                 losses = [float(v) for v in epoch_loss]
@@ -400,14 +405,14 @@ class LayerLocalEngine:
             "(e.g. with sklearn.preprocessing.StandardScaler)."
         )
 
-    def _check_active(self, silent, epoch, learning_rate):
-        if not silent:
+    def _check_active(self, collapsed, epoch, learning_rate):
+        if not collapsed:
             return
+        _, reason = collapsed[0]
         raise TrainingDivergedError(
-            f"{self.estimator_name}: training collapsed: after epoch {epoch} no unit of layer {silent[0] + 1} "
-            "responds to any probed training sample (its activity is 0 everywhere), and no gradient can "
-            f"revive it; the model would output a constant. Lower learning_rate_init (now {learning_rate}) or scale "
-            "the input features (e.g. with sklearn.preprocessing.StandardScaler)."
+            f"{self.estimator_name}: training collapsed: after epoch {epoch} {reason}; the model would output a "
+            f"constant. Lower learning_rate_init (now {learning_rate}) or scale the input features (e.g. with "
+            "sklearn.preprocessing.StandardScaler)."
         )
 
     def _report(self, bar, entry):

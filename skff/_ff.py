@@ -23,7 +23,6 @@ from ._base import (
     check_callbacks,
     check_layer_indices,
     check_layer_sizes,
-    inference_chunk,
     keeps_state_on_failure,
     map_in_chunks,
     to_tensor,
@@ -263,14 +262,14 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
             with torch.inference_mode():
                 return network.activity_pairs(X_t[probe], y_t[probe], probe_neg, stage.n_layers)
 
-        # The engine checks for silent layers and then records the epoch's
+        # The engine checks for collapsed layers and then records the epoch's
         # metrics, with no step in between: both read one forward pass of the
         # probe (the check is skipped in incremental passes, hence the fallback).
         checked_pairs = []
 
-        def silent_layers(stage):
+        def collapsed_layers(stage):
             checked_pairs[:] = [probe_pairs(stage)]
-            return [i for i, h in enumerate(checked_pairs[0]) if not bool(h.any())]
+            return _collapsed_layers(checked_pairs[0])
 
         def epoch_metrics(stage):
             pairs = checked_pairs.pop() if checked_pairs else probe_pairs(stage)
@@ -304,7 +303,7 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
             history=history,
             validation_score=validation_score,
             epoch_metrics=epoch_metrics,
-            silent_layers=silent_layers,
+            collapsed_layers=collapsed_layers,
             callbacks=check_callbacks(self.callbacks),
             estimator=self,
             network=network,
@@ -333,18 +332,15 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
             if first_call:
                 if classes is None:
                     raise ValueError("classes must be passed on the first call to partial_fit.")
-                classes = np.unique(np.asarray(classes))
+                classes = _check_classes(classes)
             else:
-                if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
+                if classes is not None and not np.array_equal(_check_classes(classes), self.classes_):
                     raise ValueError(
                         f"classes={np.asarray(classes).tolist()} differs from the classes of the first "
                         f"partial_fit call, {self.classes_.tolist()}."
                     )
                 classes = self.classes_
-            unknown = np.setdiff1d(y, classes)
-            if unknown.size:
-                raise ValueError(f"y contains labels not in classes: {unknown.tolist()}.")
-            y_encoded = np.searchsorted(classes, y)
+            y_encoded = _label_indices(y, classes, "not in classes")
         else:
             classes, y_encoded = np.unique(y, return_inverse=True)
             if warm and not np.array_equal(classes, self.classes_):
@@ -520,30 +516,92 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         if y.shape != (X.shape[0],):
             raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got {y.shape}.")
-        unknown = np.setdiff1d(y, self.classes_)
-        if unknown.size:
-            raise ValueError(f"y contains labels not seen in fit: {unknown.tolist()}.")
-        labels = torch.as_tensor(np.searchsorted(self.classes_, y), dtype=torch.long)
+        labels = torch.as_tensor(_label_indices(y, self.classes_, "not seen in fit"), dtype=torch.long)
         if negative:
             seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
             labels = sample_wrong_labels(labels, len(self.classes_), torch.Generator().manual_seed(int(seed)))
         device, network = self._network_on_device()
-        with torch.inference_mode():
-            outputs = [[] for _ in range(self.n_layers_)]
-            x_t = to_tensor(X, device)
-            labels = labels.to(device)
-            step = inference_chunk(device)
-            for start in range(0, x_t.shape[0], step):
-                chunk = slice(start, start + step)
-                for i, h in enumerate(network.activities(x_t[chunk], labels[chunk])):
-                    outputs[i].append(h.cpu().numpy())
-        return [np.concatenate(o) for o in outputs]
+        latents = map_in_chunks(network.activities, to_tensor(X, device), labels=labels.to(device))
+        return [h.cpu().numpy() for h in latents]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
         tags.non_deterministic = False
         return tags
+
+
+def _check_classes(classes):
+    """``partial_fit``'s ``classes``, checked as class labels, sorted and unique."""
+    array = None if isinstance(classes, str) else np.asarray(classes)
+    if array is None or array.ndim != 1 or array.size == 0:
+        raise ValueError(f"classes must be a non-empty 1-D array-like of class labels, got {classes!r}.")
+    if array.dtype.kind == "f" and np.isnan(array).any():
+        raise ValueError(f"classes are not class labels: classes contain NaN, got {array.tolist()}.")
+    try:
+        check_classification_targets(array)
+    except ValueError as exc:
+        raise ValueError(f"classes are not class labels: {exc}") from None
+    return np.unique(array)
+
+
+def _label_indices(y, classes, meaning):
+    """The index in ``classes`` (sorted, unique) of every label of ``y``.
+
+    A label matches only a class equal to it: ``"10"`` is not ``10`` (a
+    lookup through ``np.setdiff1d`` and ``np.searchsorted`` compared them as
+    strings, and found string labels in an integer model at wrong places).
+    """
+    y = np.asarray(y)
+    numeric = y.dtype.kind in "biuf" and classes.dtype.kind in "biuf"
+    if numeric or y.dtype.kind == classes.dtype.kind == "U":
+        indices = np.minimum(np.searchsorted(classes, y), len(classes) - 1)
+        found = classes[indices] == y
+    else:
+        lookup = {label: index for index, label in enumerate(classes.tolist())}
+        try:
+            indices = np.array([lookup.get(label, -1) for label in y.tolist()], dtype=np.int64)
+        except TypeError:  # unhashable labels match no class
+            indices = np.full(len(y), -1, dtype=np.int64)
+        found = indices >= 0
+    if not found.all():
+        unknown = list(dict.fromkeys(y[~found].tolist()))
+        raise ValueError(f"y contains labels {meaning}: {unknown}.")
+    return indices
+
+
+# Differences below this fraction of a layer's largest activity are a few
+# float32 rounding steps: the goodness sums downstream lose them.
+_COLLAPSE_RTOL = 1e-6
+
+
+def _collapsed_layers(activity_pairs):
+    """The layers whose probe activity no longer depends on the data, with why.
+
+    ``activity_pairs`` holds each layer's activity for the probe samples with
+    their true labels (first half of the rows) and with wrong labels (second
+    half). A layer the same for every row (to float32 rounding) outputs a
+    constant; a first layer the same for true and wrong labels makes every
+    later layer, and so the class scores, blind to the label.
+    """
+    collapsed = []
+    for index, h in enumerate(activity_pairs):
+        scale = float(h.abs().max())
+        if scale == 0:
+            collapsed.append((index, f"no unit of layer {index + 1} responds to any probed training sample "
+                                     "(its activity is 0 everywhere), and no gradient can revive it"))
+        elif float((h - h[:1]).abs().max()) <= _COLLAPSE_RTOL * scale:
+            collapsed.append((index, f"layer {index + 1} gives the same activity, to float32 rounding, for every "
+                                     "probed training sample and label (its units are saturated, or some features "
+                                     "are so large that the others do not count)"))
+    if not collapsed and activity_pairs:
+        h = activity_pairs[0]
+        positive, negative = h.chunk(2)
+        if float((positive - negative).abs().max()) <= _COLLAPSE_RTOL * float(h.abs().max()):
+            collapsed.append((0, "layer 1 gives the same activity for every probed sample's true and wrong labels: "
+                                 "the features are so large that the label embedded beside them is lost to "
+                                 "float32 rounding"))
+    return collapsed
 
 
 def _class_scores(network, X_t, score_layers, probability=False):
@@ -687,7 +745,8 @@ class PolarFFClassifier(_BaseForwardForward):
         ``"polar_sigmoid"``: ``sigmoid(alpha * (G_pos - G_neg - threshold))``.
         ``"symmetric"``: ``(G_pos + epsilon) / (G_pos + G_neg + 2 epsilon)``.
     epsilon : float, default=1e-6
-        ``epsilon`` of the symmetric probability.
+        ``epsilon`` of the symmetric probability; at least float32's smallest
+        normal number (about 1.2e-38), below which it would round to 0.
 """
         + _ATTRIBUTES_DOC
         + """
@@ -716,7 +775,8 @@ class PolarFFClassifier(_BaseForwardForward):
         **_BaseForwardForward._parameter_constraints,
         "positive_ratio": [Interval(Real, 0, 1, closed="neither")],
         "probability": [StrOptions({"polar_sigmoid", "symmetric"})],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        # Used in float32, where a smaller value rounds to 0 (log(0) - log(0)).
+        "epsilon": [Interval(Real, float(np.finfo(np.float32).tiny), None, closed="left")],
     }
 
     def __init__(

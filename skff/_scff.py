@@ -70,7 +70,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
     ----------
     hidden_layer_sizes : array-like of int or None, default=None
         Units (dense), channels (conv) or hidden size per direction (birnn)
-        of each layer. ``None``: (500, 500) dense, (32, 128) conv, (128,)
+        of each layer, at least 2 each. ``None``: (500, 500) dense, (32, 128) conv, (128,)
         birnn. The paper used 2000-2000 on MNIST.
     encoder : {"dense", "conv", "birnn"}, default="dense"
         ``"conv"``: 5x5 then 3x3 convolutions (smaller on small images),
@@ -319,7 +319,8 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
     # -- configuration -------------------------------------------------------------
     def _layer_sizes(self):
         value = _DEFAULT_SIZES[self.encoder] if self.hidden_layer_sizes is None else self.hidden_layer_sizes
-        return check_layer_sizes(value)
+        return check_layer_sizes(value, minimum=2, why=" (the triangle activation relu(z - mean(z)) of a single "
+                                                       "unit or channel is always 0)")
 
     def _architecture_value(self, name):
         if name == "hidden_layer_sizes":
@@ -540,12 +541,14 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
 
         probe = X_t[:_PROBE_SIZE]
 
-        def silent_layers(stage):
+        def collapsed_layers(stage):
             # A layer whose positive pairs all have zero goodness gets no
             # gradient (its loss is stuck at softplus(threshold_pos) + ...).
             with torch.no_grad():
                 goodness = network.positive_goodness(probe, stage.n_layers)
-            return [i for i, g in enumerate(goodness) if not bool(g.any())]
+            return [(i, f"no unit of layer {i + 1} responds to any probed training sample (its goodness is 0 "
+                        "everywhere), and no gradient can revive it")
+                    for i, g in enumerate(goodness) if not bool(g.any())]
 
         stages = [
             Stage(
@@ -583,7 +586,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         result = engine.run(
             network.layers, n_samples, step, stages, generator=cpu_gen, device=device,
             history=history, validation_score=validation_score,
-            silent_layers=silent_layers,
+            collapsed_layers=collapsed_layers,
             callbacks=check_callbacks(self.callbacks),
             estimator=self, network=network, incremental=incremental,
             optimizer_states=self._carried_optimizer_states(incremental, warm),

@@ -32,6 +32,8 @@ expect a ``skorch.NeuralNet`` and do not run here.
 """
 
 import logging
+import numbers
+import os
 import pathlib
 import warnings
 
@@ -129,6 +131,14 @@ class Checkpoint(Callback):
     def on_train_begin(self, estimator, *, history=None, **kwargs):
         if self.monitor not in (None, "validation_score", "loss"):
             raise ValueError(f"monitor must be 'validation_score', 'loss' or None, got {self.monitor!r}.")
+        # Checked before the first epoch trains, not when the first save fails.
+        if not isinstance(self.path, (str, os.PathLike)):
+            raise TypeError(f"Checkpoint path must be a str or path-like, got {self.path!r}.")
+        path = pathlib.Path(self.path)
+        if path.is_dir():
+            raise ValueError(f"Checkpoint path {str(path)!r} is a directory; name a file in it.")
+        if not path.parent.is_dir():
+            raise ValueError(f"Checkpoint path {str(path)!r}: the directory {str(path.parent)!r} does not exist.")
         if self.monitor == "validation_score" and not getattr(estimator, "early_stopping", False):
             warnings.warn(
                 "Checkpoint(monitor='validation_score') saves nothing without early_stopping=True "
@@ -185,6 +195,12 @@ class EpochLogger(Callback):
     def __init__(self, logger=None, level=logging.INFO):
         self.logger = logger
         self.level = level
+
+    def on_train_begin(self, estimator, **kwargs):
+        if self.logger is not None and not callable(getattr(self.logger, "log", None)):
+            raise TypeError(f"EpochLogger logger must be a logging.Logger or None, got {self.logger!r}.")
+        if not isinstance(self.level, numbers.Integral) or isinstance(self.level, bool):
+            raise TypeError(f"EpochLogger level must be an int such as logging.INFO, got {self.level!r}.")
 
     def on_epoch_end(self, estimator, *, history, **kwargs):
         logger = self.logger or logging.getLogger("skff")

@@ -27,7 +27,8 @@ def hoyer_sparsity(x, axis=-1):
     """Hoyer sparsity ``(sqrt(D) - |x|_1 / |x|_2) / (sqrt(D) - 1)`` along ``axis``.
 
     1 for a single non-zero entry, 0 when all entries have the same
-    magnitude. All-zero vectors count as 0.
+    magnitude. All-zero vectors count as 0; a vector with a NaN or an
+    infinite entry gives NaN.
 
     Parameters
     ----------
@@ -53,6 +54,8 @@ def hoyer_sparsity(x, axis=-1):
         raise ValueError("hoyer_sparsity needs at least a 1-D array (a vector of units), got a scalar.")
     if not -x.ndim <= axis < x.ndim:
         raise ValueError(f"axis={axis!r} is out of range for an array of {x.ndim} dimension(s).")
+    if x.shape[axis] == 0:
+        raise ValueError(f"hoyer_sparsity needs at least one unit along axis {axis}, got shape {x.shape}.")
     values = _hoyer_torch(torch.as_tensor(x), dim=axis).numpy()
     return values[()] if values.ndim == 0 else values
 
@@ -201,6 +204,8 @@ def convergence_area(accuracies, tol=0.005):
     acc = np.asarray(accuracies, dtype=np.float64)
     if acc.ndim != 1 or acc.size == 0:
         raise ValueError(f"accuracies must be a non-empty 1-D array, got shape {acc.shape}.")
+    if not np.isfinite(acc).all():
+        raise ValueError(f"accuracies must be finite, got {acc.tolist()}.")
     best = acc.max()
     first = int(np.argmax(acc >= best - tol))
     return float((best - acc[: first + 1]).sum() / acc.size)

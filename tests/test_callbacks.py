@@ -106,6 +106,29 @@ def test_checkpoint_every_epoch_and_bad_monitor(digits, tmp_path):
         SCFFTransformer(hidden_layer_sizes=(8,), max_iter=1, callbacks=[Checkpoint(tmp_path / "x", "accuracy")]).fit(X)
 
 
+@pytest.mark.parametrize("make_callback, error, message", [
+    (lambda tmp: Checkpoint(tmp / "missing" / "x.pt", monitor="loss"), ValueError, "directory .*missing.* does not exist"),
+    (lambda tmp: Checkpoint(tmp, monitor="loss"), ValueError, "is a directory"),
+    (lambda tmp: Checkpoint(None, monitor="loss"), TypeError, "str or path-like"),
+    (lambda tmp: EpochLogger(logger="skff"), TypeError, "logging.Logger"),
+    (lambda tmp: EpochLogger(level="INFO"), TypeError, "int such as logging.INFO"),
+])
+def test_callback_settings_are_checked_before_training(make_callback, error, message, digits, tmp_path):
+    # These failed after the first epoch had trained, inside torch.save or
+    # logging ("Parent directory ... does not exist", "'str' object has no
+    # attribute 'log'").
+    X, y = digits
+    started = []
+
+    class Spy(Callback):
+        def on_epoch_end(self, estimator, **kwargs):
+            started.append(True)
+
+    with pytest.raises(error, match=message):
+        FFClassifier(hidden_layer_sizes=(8,), max_iter=2, callbacks=[make_callback(tmp_path), Spy()]).fit(X, y)
+    assert not started
+
+
 def test_epoch_logger_logs_every_epoch(digits, caplog):
     X, y = digits
     with caplog.at_level(logging.INFO, logger="skff"):

@@ -323,6 +323,10 @@ def test_latents_separate_positive_from_negative(cls, digits_split):
     # Trained layers tell positive from negative activity (0.5 = mixed).
     assert separability_index(pos[-1], neg[-1]) > 0.7
     assert hoyer_sparsity(pos[0]).shape == (len(X_test),)
+    # A row's latents do not depend on the rows that share the call (the
+    # last chunk is padded to the common size, as in predict).
+    one = clf.latent_activations(X_test[7:8], y_test[7:8])
+    assert all(np.array_equal(whole[7:8], alone) for whole, alone in zip(pos, one))
 
 
 # -- bad input -----------------------------------------------------------------
@@ -361,6 +365,12 @@ def test_bad_input_errors(cls, digits_split):
         small(cls, top_k=100).fit(X_train, y_train)
     with pytest.raises(ValueError, match="shape"):
         clf.latent_activations(X_test, np.zeros(3))
+    # "10" is not the class 10 (it used to give the activity of label 2).
+    many = small(cls, max_iter=1).fit(X_train[:120], np.arange(120) % 12)
+    with pytest.raises(ValueError, match=r"labels not seen in fit: \['10'\]"):
+        many.latent_activations(X_train[:1], ["10"])
+    with pytest.raises(ValueError, match=r"labels not seen in fit: \[12\]"):
+        many.latent_activations(X_train[:2], [3, 12])
 
 
 @pytest.mark.parametrize("cls", CLASSIFIERS)

@@ -67,8 +67,27 @@ def test_partial_fit_continues_and_checks_classes(cls, digits):
         clf.partial_fit(X_train, y_train, classes=np.arange(11))
     with pytest.raises(ValueError, match="labels not in classes"):
         clf.partial_fit(X_train[:5], np.array([0, 1, 2, 3, 42]))
+    # Labels equal to a class only as strings are not that class.
+    with pytest.raises(ValueError, match=r"labels not in classes: \['1', '10'\]"):
+        clf.partial_fit(X_train[:3], np.array(["1", "10", "1"]))
     with pytest.raises(ValueError, match="features"):
         clf.partial_fit(X_train[:, :10], y_train)
+
+
+@pytest.mark.parametrize("classes, message", [
+    ([0, 1, np.nan], "classes are not class labels: .*NaN"),
+    ([0, 1, None], "classes are not class labels"),
+    ([0.5, 1.5], "classes are not class labels: .*continuous"),
+    (5, "non-empty 1-D array-like"),
+    ([[0, 1], [2, 3]], "non-empty 1-D array-like"),
+    ([], "non-empty 1-D array-like"),
+])
+def test_partial_fit_checks_classes(classes, message, digits):
+    # Were accepted (a NaN class got a predict_proba column; a 2-D array was
+    # flattened) or failed with numpy's "'<' not supported".
+    X_train, _, y_train, _ = digits
+    with pytest.raises(ValueError, match=message):
+        FFClassifier(hidden_layer_sizes=(8,)).partial_fit(X_train[:10], y_train[:10] % 2, classes=classes)
 
 
 @pytest.mark.parametrize("cls", CLASSIFIERS)

@@ -42,6 +42,10 @@ def test_hoyer_is_scale_free_and_propagates_nan():
     assert hoyer_sparsity([3e-200, 4e-200, 0.0, 0.0]) == pytest.approx(0.6)
     assert hoyer_sparsity([1e300, 1e300]) == pytest.approx(0.0, abs=1e-12)
     assert math.isnan(hoyer_sparsity([np.nan, 1.0]))
+    # One unit: 0 as defined, but NaN stays NaN (was 0.0), as does infinity.
+    assert hoyer_sparsity([5.0]) == 0.0
+    assert math.isnan(hoyer_sparsity([np.nan])) and math.isnan(hoyer_sparsity([np.inf]))
+    assert math.isnan(hoyer_sparsity([np.inf, 1.0]))
     assert all(math.isnan(v) for v in neural_usage([[np.nan, 1.0]]))
 
 
@@ -103,9 +107,13 @@ def test_convergence_area_hand_values():
     assert convergence_area([0.5, 0.897, 0.9]) == pytest.approx((0.4 + 0.003) / 3)
 
 
-def test_convergence_area_rejects_empty():
+def test_convergence_area_rejects_empty_and_non_finite_curves():
     with pytest.raises(ValueError, match="non-empty"):
         convergence_area([])
+    # A NaN returned nan and -inf returned inf, silently.
+    for curve in ([0.5, np.nan, 0.9], [-np.inf, 0.5]):
+        with pytest.raises(ValueError, match="accuracies must be finite"):
+            convergence_area(curve)
 
 
 def test_metrics_reject_or_flag_inputs_they_cannot_measure():
@@ -113,6 +121,8 @@ def test_metrics_reject_or_flag_inputs_they_cannot_measure():
         hoyer_sparsity(3.0)
     with pytest.raises(ValueError, match="axis=5 is out of range"):
         hoyer_sparsity(np.ones((2, 3)), axis=5)
+    with pytest.raises(ValueError, match="at least one unit"):
+        hoyer_sparsity([])
     # An infinite unit is neither inactive nor measurable: NaN, as for NaN activity.
     for bad in (np.inf, np.nan):
         usage = neural_usage([[bad, 1.0], [0.0, 1.0]])

@@ -51,6 +51,36 @@ def test_collapsed_classifier_is_reported(iris):
     assert sane.fit(X, y).score(X, y) > 0.8
 
 
+@pytest.mark.parametrize("cls", [FFClassifier, PolarFFClassifier])
+@pytest.mark.parametrize("activation, learning_rate", [("sigmoid", 1.0), ("tanh", 3.0)])
+def test_saturated_layer_is_reported(cls, activation, learning_rate):
+    # Units pinned at 1 (sigmoid) or +-1 (tanh) give every sample the same
+    # activity; before this check the fit ended with a ConvergenceWarning and
+    # a model whose class scores were equal for every sample (loss 0.6931).
+    X, y = load_digits(return_X_y=True)
+    clf = cls(hidden_layer_sizes=(16,), activation=activation, learning_rate_init=learning_rate, max_iter=3,
+              device="cpu", random_state=0)
+    with pytest.raises(TrainingDivergedError, match=r"collapsed: after epoch \d+ layer 1 gives the same activity"):
+        clf.fit(X[:200] / 16, y[:200])
+
+
+@pytest.mark.parametrize("cls", [FFClassifier, PolarFFClassifier])
+def test_label_lost_to_rounding_is_reported(cls):
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:200] / 16, y[:200]
+    # Pixels of 1e6 and more: the label code beside them changes layer 1's
+    # activity by less than float32 resolves (this fit scored 0.075 on its
+    # own training data before the check).
+    with pytest.raises(TrainingDivergedError, match="true and wrong labels.*lost to float32 rounding"):
+        cls(hidden_layer_sizes=(32,), max_iter=5, device="cpu", random_state=0).fit(X * 1e7, y)
+    # One nanosecond timestamp beside the pixels makes the rest not count.
+    timestamps = 1.7e18 + np.arange(200) * 1e9
+    with pytest.raises(TrainingDivergedError, match="same activity.*so large that the others do not count"):
+        cls(hidden_layer_sizes=(32,), max_iter=5, device="cpu", random_state=0).fit(np.c_[X, timestamps], y)
+    # Pixels of 1e4 still leave the label visible: no error.
+    cls(hidden_layer_sizes=(32,), max_iter=1, device="cpu", random_state=0).fit(X * 1e4, y)
+
+
 def test_collapsed_scff_layer_is_reported():
     # Zero goodness for every pair: the loss sticks at softplus(4) +
     # softplus(-6) = 4.02 and no gradient flows.
@@ -117,6 +147,16 @@ def test_parameters_are_validated_on_every_partial_fit_call(make, bad, iris):
     estimator.set_params(**bad)
     with pytest.raises(InvalidParameterError, match=next(iter(bad))):
         estimator.partial_fit(*args[:2])
+
+
+def test_polar_epsilon_must_survive_float32(iris):
+    # 1e-50 passed validation, rounded to 0 in float32 and made the loss NaN
+    # with a message blaming the learning rate.
+    X, y = iris
+    params = dict(hidden_layer_sizes=(4,), probability="symmetric", max_iter=1, device="cpu", random_state=0)
+    with pytest.raises(InvalidParameterError, match="epsilon"):
+        PolarFFClassifier(**params, epsilon=1e-50).fit(X, y)
+    PolarFFClassifier(**params, epsilon=1e-30).fit(X, y)
 
 
 @pytest.mark.parametrize("cls", [FFClassifier, PolarFFClassifier])
@@ -268,3 +308,29 @@ def test_detector_scores_do_not_depend_on_the_scale_of_the_data(scale):
     reference = ActivationLearningAnomalyDetector(**params).fit(X).score_samples(X)
     scaled = ActivationLearningAnomalyDetector(**params).fit(X * scale).score_samples(X * scale)
     np.testing.assert_allclose(scaled, reference, atol=1e-5)
+
+
+# scikit-learn's finiteness check sums X, which overflows at these values.
+@pytest.mark.filterwarnings("ignore:invalid value encountered in reduce:RuntimeWarning")
+def test_detector_constant_beyond_float32_is_a_clear_error():
+    # The constant is constant_feature times the median row norm, computed in
+    # float64; beyond float32's range it used to fail deep in torch
+    # ("value cannot be converted to type float without overflow").
+    X = np.random.RandomState(0).normal(size=(50, 5))
+    with pytest.raises(ValueError, match="appended constant.*beyond float32's range.*constant_feature"):
+        ActivationLearningAnomalyDetector(max_iter=1, constant_feature=1e39).fit(X)
+    with pytest.raises(ValueError, match="appended constant.*beyond float32's range"):
+        ActivationLearningAnomalyDetector(max_iter=1).fit(X * 6e37)
+    ActivationLearningAnomalyDetector(max_iter=1, constant_feature=None).fit(X * 6e37)
+
+
+@pytest.mark.parametrize("make", [FFClassifier, PolarFFClassifier, SCFFTransformer, ActivationLearningAnomalyDetector])
+def test_network_too_large_for_memory_is_a_memory_error(make, iris):
+    # 1e14 units: more bytes than a 64-bit address space maps, so the
+    # allocation fails on any machine. It surfaced as torch's RuntimeError
+    # ("[enforce fail at alloc_cpu.cpp] ... can't allocate memory").
+    X, y = iris
+    estimator = make(hidden_layer_sizes=(10**14,), device="cpu")
+    with pytest.raises(MemoryError, match=rf"{make.__name__}: out of memory while fitting.*batch_size or hidden_layer_sizes"):
+        estimator.fit(X, y)
+    assert not hasattr(estimator, "n_features_in_")

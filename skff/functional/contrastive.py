@@ -26,7 +26,10 @@ def standardize(x, start_dim=1, eps=1e-5):
         First dimension that belongs to a sample's features (``1``: the whole
         sample; ``-1``: each time step of a sequence separately).
     eps : float, default=1e-5
-        Keeps constant samples finite (they map to zeros).
+        Added to the variance, in the input's units: keeps constant samples
+        finite (they map to zeros) and damps samples whose variance is near
+        or below it. Samples up to the float32 maximum are standardised
+        without overflow.
 
     Returns
     -------
@@ -41,9 +44,17 @@ def standardize(x, start_dim=1, eps=1e-5):
             [ 0.0000,  0.0000,  0.0000,  0.0000]])
     """
     dims = tuple(range(start_dim % x.dim(), x.dim()))
+    # Each sample is first divided by a power of two that brings its largest
+    # magnitude into [1, 2): exact in floating point, so ordinary samples give
+    # the same bits as the plain formula, while samples beyond 1e19 no longer
+    # overflow the variance (which mapped them all to zeros).
+    exponent = torch.frexp(x.abs().amax(dim=dims, keepdim=True)).exponent - 1
+    scale = torch.ldexp(torch.ones_like(exponent, dtype=x.dtype), exponent)
+    x = x / scale
     mean = x.mean(dim=dims, keepdim=True)
     var = x.var(dim=dims, keepdim=True, unbiased=False)
-    return (x - mean) * torch.rsqrt(var + eps)
+    floor = torch.finfo(x.dtype).tiny  # eps / scale**2 can underflow for constant samples
+    return (x - mean) * torch.rsqrt((var + eps / scale.pow(2)).clamp_min(floor))
 
 
 def triangle(z, dim=1):

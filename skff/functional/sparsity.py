@@ -40,7 +40,7 @@ def hoyer_sparsity(h, dim=-1, eps=0.0):
     """
     d = h.shape[dim]
     if d <= 1:
-        return torch.zeros(h.sum(dim=dim).shape, dtype=h.dtype, device=h.device)
+        return (h * 0).sum(dim=dim)  # 0, or NaN for a NaN or infinite entry as for longer vectors
     # Divided by its largest magnitude first: the ratio is scale-free, and
     # neither tiny vectors (underflow) nor huge ones (overflow) distort it.
     peak = h.abs().amax(dim=dim, keepdim=True)

@@ -41,9 +41,11 @@ class CompetitiveLayer(nn.Module):
 
     For the ``std_abs`` transmission it keeps running statistics of ``|y|``
     (per unit, an exponential moving average over training batches, as batch
-    normalisation does), updated only while the layer learns
-    (:meth:`update_statistics`). :meth:`transmit` applies the transmission
-    on the way to the next layer.
+    normalisation does), updated during training whenever the layer's
+    activity is passed on to a next layer, frozen or not
+    (:meth:`update_statistics`, called by
+    :meth:`ActivationLearningNetwork.local_step`). :meth:`transmit` applies
+    the transmission on the way to the next layer.
 
     Parameters
     ----------
