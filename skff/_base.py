@@ -46,7 +46,7 @@ def inference_chunk(device):
     return CPU_INFERENCE_CHUNK if device.type == "cpu" else 64 * CPU_INFERENCE_CHUNK
 
 
-def map_in_chunks(fn, X_t, scale=1, *, labels=None):
+def map_in_chunks(fn, X_t, scale=1, *, labels=None, out_device=None):
     """``fn`` applied to fixed-size row chunks of ``X_t``, results concatenated.
 
     ``scale`` multiplies the chunk size (an estimator whose rows do not fan
@@ -56,6 +56,8 @@ def map_in_chunks(fn, X_t, scale=1, *, labels=None):
     result must not depend on the rows that share its call. With ``labels``
     (one per row, padded with class 0) ``fn`` gets ``(block, label_block)``;
     ``fn`` may return a tensor or a list of tensors (concatenated one by one).
+    ``out_device`` moves each chunk's result there as it is made (so that a
+    GPU holds one chunk of a large output, not all of it).
     """
     chunk = scale * inference_chunk(X_t.device)
     outputs = []
@@ -66,7 +68,10 @@ def map_in_chunks(fn, X_t, scale=1, *, labels=None):
             if rows < chunk:
                 blocks = [torch.cat([b, b.new_zeros(chunk - rows, *b.shape[1:])]) for b in blocks]
             result = fn(*blocks)
-            outputs.append([r[:rows] for r in result] if isinstance(result, list) else result[:rows])
+            trimmed = [r[:rows] for r in result] if isinstance(result, list) else [result[:rows]]
+            if out_device is not None:
+                trimmed = [r.to(out_device) for r in trimmed]
+            outputs.append(trimmed if isinstance(result, list) else trimmed[0])
     if outputs and isinstance(outputs[0], list):
         return [torch.cat(parts) for parts in zip(*outputs)]
     return torch.cat(outputs)
@@ -90,21 +95,45 @@ def keeps_state_on_failure(fit):
             self.__dict__.clear()
             self.__dict__.update(saved)
             if _is_out_of_memory(exc):
-                raise MemoryError(
-                    f"{type(self).__name__}: out of memory while fitting on device={self.device!r} ({exc}). "
-                    "Lower batch_size or hidden_layer_sizes, or fit on a device with more memory."
+                raise FitOutOfMemoryError(
+                    f"{type(self).__name__}: out of memory while fitting on {_device_name(self.device)} ({exc}). "
+                    "Lower batch_size or hidden_layer_sizes; if X itself does not fit on the device, train with "
+                    "partial_fit on chunks of it or fit with device='cpu'."
                 ) from exc
             raise
 
     return wrapper
 
 
+class FitOutOfMemoryError(MemoryError, torch.cuda.OutOfMemoryError):
+    """Torch could not allocate memory during ``fit`` or ``partial_fit``.
+
+    A :class:`MemoryError` that names the estimator and the device, and
+    still a ``torch.cuda.OutOfMemoryError`` (a :class:`RuntimeError`), so
+    that code catching torch's error (to retry with a smaller batch, say)
+    keeps working.
+    """
+
+
+# Substrings of torch's allocation failures: the CPU allocator on Linux and
+# macOS, on Windows and mimalloc builds, CUDA's caching allocator, cuBLAS.
+_OUT_OF_MEMORY_MESSAGES = ("can't allocate memory", "not enough memory", "out of memory", "CUBLAS_STATUS_ALLOC_FAILED")
+
+
 def _is_out_of_memory(exc):
     """An allocation failure of torch (CPU or GPU), which torch raises as a RuntimeError."""
-    if isinstance(exc, getattr(torch, "OutOfMemoryError", ())):
+    if isinstance(exc, torch.cuda.OutOfMemoryError):
         return True
-    message = str(exc)
-    return isinstance(exc, RuntimeError) and ("can't allocate memory" in message or "out of memory" in message)
+    return isinstance(exc, RuntimeError) and any(text in str(exc) for text in _OUT_OF_MEMORY_MESSAGES)
+
+
+def _device_name(device):
+    """The device a fit ran on, for messages (the parameter if it cannot be resolved)."""
+    try:
+        resolved = str(resolve_device(device))
+    except (ValueError, RuntimeError):
+        return f"device={device!r}"
+    return f"device {resolved!r}" + ("" if resolved == str(device) else f" (device={device!r})")
 
 
 class TorchModuleMixin:

@@ -521,7 +521,7 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
             seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
             labels = sample_wrong_labels(labels, len(self.classes_), torch.Generator().manual_seed(int(seed)))
         device, network = self._network_on_device()
-        latents = map_in_chunks(network.activities, to_tensor(X, device), labels=labels.to(device))
+        latents = map_in_chunks(network.activities, to_tensor(X, device), labels=labels.to(device), out_device="cpu")
         return [h.cpu().numpy() for h in latents]
 
     def __sklearn_tags__(self):
@@ -595,9 +595,12 @@ def _collapsed_layers(activity_pairs):
                                      "probed training sample and label (its units are saturated, or some features "
                                      "are so large that the others do not count)"))
     if not collapsed and activity_pairs:
-        h = activity_pairs[0]
-        positive, negative = h.chunk(2)
-        if float((positive - negative).abs().max()) <= _COLLAPSE_RTOL * float(h.abs().max()):
+        # Each probed sample against its own scale: one row with a huge
+        # entry must not make the label effect of every other row look like
+        # rounding.
+        positive, negative = activity_pairs[0].chunk(2)
+        row_scale = torch.maximum(positive.abs().amax(dim=1), negative.abs().amax(dim=1))
+        if bool(((positive - negative).abs().amax(dim=1) <= _COLLAPSE_RTOL * row_scale).all()):
             collapsed.append((0, "layer 1 gives the same activity for every probed sample's true and wrong labels: "
                                  "the features are so large that the label embedded beside them is lost to "
                                  "float32 rounding"))
@@ -745,8 +748,9 @@ class PolarFFClassifier(_BaseForwardForward):
         ``"polar_sigmoid"``: ``sigmoid(alpha * (G_pos - G_neg - threshold))``.
         ``"symmetric"``: ``(G_pos + epsilon) / (G_pos + G_neg + 2 epsilon)``.
     epsilon : float, default=1e-6
-        ``epsilon`` of the symmetric probability; at least float32's smallest
-        normal number (about 1.2e-38), below which it would round to 0.
+        ``epsilon`` of the symmetric probability; within float32's normal
+        range (about 1.2e-38 to 3.4e38), outside which it would round to 0
+        or to infinity.
 """
         + _ATTRIBUTES_DOC
         + """
@@ -775,8 +779,9 @@ class PolarFFClassifier(_BaseForwardForward):
         **_BaseForwardForward._parameter_constraints,
         "positive_ratio": [Interval(Real, 0, 1, closed="neither")],
         "probability": [StrOptions({"polar_sigmoid", "symmetric"})],
-        # Used in float32, where a smaller value rounds to 0 (log(0) - log(0)).
-        "epsilon": [Interval(Real, float(np.finfo(np.float32).tiny), None, closed="left")],
+        # Used in float32, where a smaller value rounds to 0 (log(0) - log(0))
+        # and a larger one to inf.
+        "epsilon": [Interval(Real, float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max), closed="both")],
     }
 
     def __init__(

@@ -32,7 +32,6 @@ expect a ``skorch.NeuralNet`` and do not run here.
 """
 
 import logging
-import numbers
 import os
 import pathlib
 import warnings
@@ -199,7 +198,8 @@ class EpochLogger(Callback):
     def on_train_begin(self, estimator, **kwargs):
         if self.logger is not None and not callable(getattr(self.logger, "log", None)):
             raise TypeError(f"EpochLogger logger must be a logging.Logger or None, got {self.logger!r}.")
-        if not isinstance(self.level, numbers.Integral) or isinstance(self.level, bool):
+        # logging accepts Python ints only (a NumPy integer fails at the first record).
+        if type(self.level) is not int:
             raise TypeError(f"EpochLogger level must be an int such as logging.INFO, got {self.level!r}.")
 
     def on_epoch_end(self, estimator, *, history, **kwargs):

@@ -112,6 +112,7 @@ def test_checkpoint_every_epoch_and_bad_monitor(digits, tmp_path):
     (lambda tmp: Checkpoint(None, monitor="loss"), TypeError, "str or path-like"),
     (lambda tmp: EpochLogger(logger="skff"), TypeError, "logging.Logger"),
     (lambda tmp: EpochLogger(level="INFO"), TypeError, "int such as logging.INFO"),
+    (lambda tmp: EpochLogger(level=np.int64(20)), TypeError, "int such as logging.INFO"),
 ])
 def test_callback_settings_are_checked_before_training(make_callback, error, message, digits, tmp_path):
     # These failed after the first epoch had trained, inside torch.save or

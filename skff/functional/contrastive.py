@@ -46,8 +46,10 @@ def standardize(x, start_dim=1, eps=1e-5):
     dims = tuple(range(start_dim % x.dim(), x.dim()))
     # Each sample is first divided by a power of two that brings its largest
     # magnitude into [1, 2): exact in floating point, so ordinary samples give
-    # the same bits as the plain formula, while samples beyond 1e19 no longer
-    # overflow the variance (which mapped them all to zeros).
+    # the same bits as the plain formula (all but those below about 1e-22,
+    # where eps / scale**2 overflows and they map to zeros instead of values
+    # near 1e-20), while samples beyond 1e19 no longer overflow the variance
+    # (which mapped them all to zeros).
     exponent = torch.frexp(x.abs().amax(dim=dims, keepdim=True)).exponent - 1
     scale = torch.ldexp(torch.ones_like(exponent, dtype=x.dtype), exponent)
     x = x / scale
