@@ -622,9 +622,12 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         X = validate_data(self, X, dtype=np.float32, reset=False)
         device, network = self._network_on_device()
         layers_out = self._layers_out(self.n_layers_)
-        # 4x the classifiers' chunk: their rows fan out over the classes, these do not.
-        features = map_in_chunks(lambda block: network.features(block, layers_out), to_tensor(X, device), scale=4)
-        return features.cpu().numpy()
+        # 4x the classifiers' chunk: their rows fan out over the classes, these
+        # do not. Each chunk's features go to the CPU as they are made (on a
+        # GPU, all rows' features at once can outweigh X).
+        features = map_in_chunks(lambda block: network.features(block, layers_out), to_tensor(X, device), scale=4,
+                                 out_device="cpu")
+        return features.numpy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
