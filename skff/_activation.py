@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import TorchModuleMixin, check_callbacks, keeps_state_on_failure, map_in_chunks, to_tensor
+from ._base import TorchModuleMixin, keeps_state_on_failure, map_in_chunks, to_tensor
 from ._device import make_generators, resolve_device
 from ._engine import LayerLocalEngine, TrainingDivergedError, layerwise_stages, simultaneous_stages
 from .nn import ActivationLearningNetwork
@@ -141,7 +141,7 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         2 also prints one line per epoch.
     warm_start : bool, default=False
         Continue from the fitted weights on the next :meth:`fit`
-        (``history_`` and ``n_iter_`` accumulate).
+        (``history_`` accumulates; ``n_iter_`` counts this fit's epochs).
     callbacks : list of skff.callbacks.Callback or None, default=None
         Hooks called at the start, after every epoch (can stop training) and
         at the end of training (see :mod:`skff.callbacks`).
@@ -153,9 +153,12 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
     module_ : skff.nn.ActivationLearningNetwork
         The trained network (on the CPU).
     n_layers_ : int
+    callbacks_ : list of skff.callbacks.Callback
+        The callbacks that ran: deep copies of ``callbacks`` (which ``fit``
+        leaves unchanged); read their state here.
     n_iter_ : int
-        Epochs run, accumulated over ``warm_start`` fits and :meth:`partial_fit`
-        calls (as ``len(history_)``).
+        Epochs run by the last call to :meth:`fit` or :meth:`partial_fit`
+        (1), as in ``MLPClassifier``; ``len(history_)`` counts them all.
     history_ : skorch.history.History
         One entry per epoch: ``loss`` (summed reconstruction error),
         ``layer_loss`` (per layer, the batch mean of ``||x_l - W_l y_l||^2``,
@@ -395,9 +398,10 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         layerwise = self.schedule == "layerwise" and not incremental
         stages = (layerwise_stages if layerwise else simultaneous_stages)(len(sizes))
         history = self._history_to_extend(warm)
+        epochs_before = len(history)
         engine.run(
             network.layers, n * repeats, step, stages, generator=cpu_gen, device=device, history=history,
-            epoch_metrics=epoch_metrics, callbacks=check_callbacks(self.callbacks), estimator=self,
+            epoch_metrics=epoch_metrics, callbacks=self._training_callbacks(warm), estimator=self,
             network=network, incremental=incremental,
         )
         scores = _output_activation(network, X_t)
@@ -409,7 +413,7 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         self._store_module(network, device)
         self.n_layers_ = len(sizes)
         self.history_ = history
-        self.n_iter_ = len(history)
+        self.n_iter_ = len(history) - epochs_before
         self.loss_curve_ = [entry["loss"] for entry in history]
         if self.contamination == "auto":
             self.offset_ = _auto_offset(scores)

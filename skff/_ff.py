@@ -20,7 +20,6 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._base import (
     TorchModuleMixin,
-    check_callbacks,
     check_layer_indices,
     check_layer_sizes,
     keeps_state_on_failure,
@@ -194,7 +193,11 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         cpu_gen, device_gen = make_generators(rng, device)
 
         X_val = y_val = weights_val = None
-        early_stopping = self.early_stopping and not incremental
+        if incremental and self.early_stopping:
+            # As MLPClassifier: one pass over a chunk has nothing to stop early.
+            raise ValueError(f"{type(self).__name__}.partial_fit does not support early_stopping=True; "
+                             "set early_stopping=False to train on chunks.")
+        early_stopping = self.early_stopping
         if early_stopping:
             n_classes_seen = np.unique(y_encoded).size
             # Stratified when it can be: every class needs two samples and
@@ -292,6 +295,7 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         layerwise = self.schedule == "layerwise" and not incremental
         stages = (layerwise_stages if layerwise else simultaneous_stages)(len(sizes))
         history = self._history_to_extend(warm)
+        epochs_before = len(history)
         network.train()
         result = engine.run(
             network.layers,
@@ -304,7 +308,7 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
             validation_score=validation_score,
             epoch_metrics=epoch_metrics,
             collapsed_layers=collapsed_layers,
-            callbacks=check_callbacks(self.callbacks),
+            callbacks=self._training_callbacks(warm),
             estimator=self,
             network=network,
             incremental=incremental,
@@ -313,9 +317,10 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         self.classes_ = classes
         self._store_module(network, device)
         self.n_layers_ = len(sizes)
-        # As MLPClassifier: with warm_start these accumulate over fits.
+        # As MLPClassifier: with warm_start the curves accumulate over fits,
+        # n_iter_ counts the epochs of this call.
         self.history_ = history
-        self.n_iter_ = len(history)
+        self.n_iter_ = len(history) - epochs_before
         self.loss_curve_ = [entry["loss"] for entry in history]
         self.validation_scores_ = (
             [entry["validation_score"] for entry in history if "validation_score" in entry]
@@ -666,6 +671,8 @@ _COMMON_PARAMETERS_DOC = """
         stop when its accuracy has not improved by ``tol`` for
         ``n_iter_no_change`` epochs, and keep the best weights. Without it,
         training stops when the training loss stops improving by ``tol``.
+        :meth:`partial_fit` refuses it (``ValueError``), as ``MLPClassifier``
+        does.
     validation_fraction : float, default=0.1
     n_iter_no_change : int, default=10
     tol : float, default=1e-4
@@ -705,9 +712,12 @@ _ATTRIBUTES_DOC = """
     module_ : skff.nn.ForwardForwardNetwork
         The trained network (on the CPU).
     n_layers_ : int
+    callbacks_ : list of skff.callbacks.Callback
+        The callbacks that ran: deep copies of ``callbacks`` (which ``fit``
+        leaves unchanged); read their state here.
     n_iter_ : int
-        Epochs run, accumulated over ``warm_start`` fits and
-        :meth:`partial_fit` calls (as ``len(history_)``).
+        Epochs run by the last call to :meth:`fit` or :meth:`partial_fit`
+        (1), as in ``MLPClassifier``; ``len(history_)`` counts them all.
     history_ : skorch.history.History
         One entry per epoch: ``loss`` (sum over layers), ``layer_loss``,
         ``validation_score`` (with early stopping), ``sparsity_positive`` and

@@ -11,7 +11,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import (
     TorchModuleMixin,
-    check_callbacks,
     check_layer_indices,
     check_layer_sizes,
     keeps_state_on_failure,
@@ -171,7 +170,8 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         Hold out ``validation_fraction`` of the data; stop a layer when its
         SCFF loss there has not improved by ``tol`` for ``n_iter_no_change``
         epochs and keep its best weights. Without it, a layer stops when its
-        training loss stops improving by ``tol``.
+        training loss stops improving by ``tol``. :meth:`partial_fit` refuses
+        it (``ValueError``), as ``MLPClassifier`` does.
     validation_fraction : float, default=0.1
     n_iter_no_change : int, default=5
     tol : float, default=1e-4
@@ -184,7 +184,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         1 shows a progress bar per layer; 2 also one line per epoch.
     warm_start : bool, default=False
         Continue from the fitted weights on the next :meth:`fit`
-        (``history_`` and ``n_iter_`` accumulate).
+        (``history_`` accumulates; ``n_iter_`` counts this fit's epochs).
     callbacks : list of skff.callbacks.Callback or None, default=None
         Hooks called at the start, after every epoch (can stop training) and
         at the end of training (see :mod:`skff.callbacks`).
@@ -198,9 +198,13 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         The trained encoder (on the CPU).
     input_shape_ : tuple of int
     n_layers_ : int
+    callbacks_ : list of skff.callbacks.Callback
+        The callbacks that ran: deep copies of ``callbacks`` (which ``fit``
+        leaves unchanged); read their state here.
     n_iter_ : int
-        Epochs run, summed over layers and accumulated over ``warm_start`` fits
-        and :meth:`partial_fit` calls (as ``len(history_)``).
+        Epochs run by the last call to :meth:`fit` (summed over layers) or
+        :meth:`partial_fit` (1), as in ``MLPClassifier``; ``len(history_)``
+        counts them all.
     history_ : skorch.history.History
         One entry per epoch: ``epoch``, ``stage`` (the layer trained, or
         ``"all layers"`` for :meth:`partial_fit`), ``loss`` (summed over the
@@ -486,7 +490,11 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         rng = self._training_random_state(incremental, warm)
         cpu_gen, device_gen = make_generators(rng, device)
         X_val = None
-        early_stopping = self.early_stopping and not incremental
+        if incremental and self.early_stopping:
+            # As MLPClassifier: one pass over a chunk has nothing to stop early.
+            raise ValueError(f"{type(self).__name__}.partial_fit does not support early_stopping=True; "
+                             "set early_stopping=False to train on chunks.")
+        early_stopping = self.early_stopping
         if early_stopping:
             X, X_val = train_test_split(X, test_size=self.validation_fraction,
                                         random_state=rng.randint(np.iinfo(np.int32).max))
@@ -582,12 +590,13 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
             optimizer="adamw",
         )
         history = self._history_to_extend(warm)
+        epochs_before = len(history)
         network.train()
         result = engine.run(
             network.layers, n_samples, step, stages, generator=cpu_gen, device=device,
             history=history, validation_score=validation_score,
             collapsed_layers=collapsed_layers,
-            callbacks=check_callbacks(self.callbacks),
+            callbacks=self._training_callbacks(warm),
             estimator=self, network=network, incremental=incremental,
             optimizer_states=self._carried_optimizer_states(incremental, warm),
         )
@@ -596,7 +605,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         self.input_shape_ = input_shape
         self.n_layers_ = n_layers
         self.history_ = history
-        self.n_iter_ = len(history)
+        self.n_iter_ = len(history) - epochs_before
         with torch.inference_mode():
             zeros = torch.zeros(1, X.shape[1], device=device)
             self._layer_n_features = [int(network.features(zeros, [i]).shape[1]) for i in range(n_layers)]
@@ -617,9 +626,12 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         Returns
         -------
         features : ndarray of shape (n_samples, n_features_out)
+            float32 for float32 ``X``, else float64 (computed in float32).
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float32, reset=False)
+        # Computed in float32; returned in X's float dtype (float64 for other
+        # inputs), as scikit-learn's transformers do.
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         device, network = self._network_on_device()
         layers_out = self._layers_out(self.n_layers_)
         # 4x the classifiers' chunk: their rows fan out over the classes, these
@@ -627,12 +639,12 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         # GPU, all rows' features at once can outweigh X).
         features = map_in_chunks(lambda block: network.features(block, layers_out), to_tensor(X, device), scale=4,
                                  out_device="cpu")
-        return features.numpy()
+        return features.numpy().astype(X.dtype, copy=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
-        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
 

@@ -23,14 +23,21 @@ may gain arguments later.
 
 Stopping ends the whole fit: with a greedy layer-by-layer schedule
 (``SCFFTransformer``, ``schedule="layerwise"``) the layers after the current
-one keep their initial weights. Estimators are cloned with their callbacks
-(model selection clones them), so each clone works on its own copy: the
-state of a callback object you passed in is that of your own ``fit`` only.
+one keep their initial weights.
+
+``fit`` leaves its parameters unchanged, as scikit-learn requires, so the
+callbacks you pass are not the ones that run: a fit runs deep copies of
+them, available after it as the fitted attribute ``callbacks_`` (read a
+callback's state there, e.g. ``clf.callbacks_[0].saved_epochs_``).
+``warm_start`` fits and ``partial_fit`` calls continue with the same
+copies unless ``callbacks`` was set anew. Clones (model selection makes
+them) start from copies of the parameter as well.
 
 The names follow skorch's callbacks, but skorch's own callback classes
 expect a ``skorch.NeuralNet`` and do not run here.
 """
 
+import inspect
 import logging
 import os
 import pathlib
@@ -60,7 +67,16 @@ class Callback:
     ...                         callbacks=[StopBelow(0.5)]).fit(X / 16, y)
     >>> clf.n_iter_ < 50 and clf.loss_curve_[-1] < 0.5
     True
+    >>> clf.callbacks_
+    [StopBelow(bound=0.5)]
     """
+
+    def __repr__(self):
+        # The constructor's arguments, as scikit-learn shows estimators (a
+        # grid search's cv_results_ and an estimator's repr print callbacks).
+        signature = inspect.signature(type(self).__init__).parameters.values()
+        named = (p.name for p in signature if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+        return f"{type(self).__name__}({', '.join(f'{n}={getattr(self, n)!r}' for n in named if hasattr(self, n))})"
 
     def on_train_begin(self, estimator, **kwargs):
         """Called before the first epoch."""
@@ -118,7 +134,7 @@ class Checkpoint(Callback):
     >>> checkpoint = Checkpoint(path, monitor="loss")
     >>> clf = FFClassifier(hidden_layer_sizes=(32,), max_iter=3, random_state=0,
     ...                    callbacks=[checkpoint]).fit(X / 16, y)
-    >>> checkpoint.saved_epochs_ == [1, 2, 3]
+    >>> clf.callbacks_[0].saved_epochs_ == [1, 2, 3]  # the copy that ran
     True
     >>> _ = clf.module_.load_state_dict(torch.load(path))
     """

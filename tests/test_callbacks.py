@@ -46,11 +46,11 @@ ESTIMATORS = [
 @pytest.mark.parametrize("make", ESTIMATORS)
 def test_hooks_are_called_in_order_with_the_history(make, digits):
     X, y = digits
-    recorder = Recorder()
-    estimator = make([recorder])
+    estimator = make([Recorder()])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         estimator.fit(X, y)
+    recorder = estimator.callbacks_[0]  # the copy that ran
     assert recorder.events[0] == ("begin", type(estimator).__name__, True)
     epochs = [e for e in recorder.events if e[0] == "epoch"]
     assert [e[1] for e in epochs] == list(range(1, estimator.n_iter_ + 1))
@@ -75,7 +75,40 @@ def test_callbacks_survive_clone_and_partial_fit(digits):
     copy = clone(clf)
     assert copy.callbacks[0] is not recorder and isinstance(copy.callbacks[0], Recorder)
     clf.partial_fit(X, y, classes=np.arange(10))
-    assert [e[0] for e in recorder.events] == ["begin", "epoch", "end"]
+    first = clf.callbacks_[0]
+    clf.partial_fit(X, y)
+    # The copies made by the first call continue; the parameter is untouched.
+    assert clf.callbacks_[0] is first and [e[0] for e in first.events] == ["begin", "epoch", "end"]
+    assert not hasattr(recorder, "events")
+    # Callbacks set anew are copied anew.
+    clf.set_params(callbacks=[Recorder()]).partial_fit(X, y)
+    assert clf.callbacks_[0] is not first and isinstance(clf.callbacks_[0], Recorder)
+
+
+@pytest.mark.parametrize("make", ESTIMATORS)
+def test_fit_leaves_stateful_callbacks_unchanged(make, digits):
+    # scikit-learn's rule: fit must not change a parameter. A Checkpoint or a
+    # recorder keeps state, and a fitted estimator's clone carried the old
+    # fit's state in its callbacks.
+    from sklearn.utils.estimator_checks import check_estimators_overwrite_params
+
+    estimator = make([Recorder(), EpochLogger()])
+    check_estimators_overwrite_params(type(estimator).__name__, estimator)
+    X, y = digits
+    estimator.fit(X, y)
+    assert not hasattr(estimator.callbacks[0], "events") and estimator.callbacks_[0].events
+    assert not hasattr(clone(estimator).callbacks[0], "events")
+    assert repr(estimator.callbacks_[1]) == "EpochLogger(logger=None, level=20)"
+
+
+def test_callbacks_that_cannot_be_copied_are_a_clear_error(digits):
+    class HoldsAGenerator(Callback):
+        def __init__(self):
+            self.stream = (i for i in range(3))
+
+    X, y = digits
+    with pytest.raises(TypeError, match="callbacks must be deep-copyable"):
+        FFClassifier(hidden_layer_sizes=(8,), max_iter=1, callbacks=[HoldsAGenerator()]).fit(X, y)
 
 
 def test_checkpoint_keeps_the_best_validation_weights(digits, tmp_path):
@@ -89,8 +122,8 @@ def test_checkpoint_keeps_the_best_validation_weights(digits, tmp_path):
     scores = clf.validation_scores_
     # Saved exactly at the epochs that set a new best.
     expected = [i + 1 for i, s in enumerate(scores) if s > max(scores[:i], default=-1)]
-    assert checkpoint.saved_epochs_ == expected
-    assert checkpoint.best_ == max(scores)
+    assert clf.callbacks_[0].saved_epochs_ == expected
+    assert clf.callbacks_[0].best_ == max(scores)
     # Early stopping restored the best weights too: the checkpoint holds them.
     saved = torch.load(path)
     for key, value in clf.module_.state_dict().items():
@@ -100,8 +133,8 @@ def test_checkpoint_keeps_the_best_validation_weights(digits, tmp_path):
 def test_checkpoint_every_epoch_and_bad_monitor(digits, tmp_path):
     X, y = digits
     every = Checkpoint(tmp_path / "last.pt", monitor=None)
-    SCFFTransformer(hidden_layer_sizes=(8,), max_iter=3, random_state=0, callbacks=[every]).fit(X)
-    assert every.saved_epochs_ == [1, 2, 3]
+    scff = SCFFTransformer(hidden_layer_sizes=(8,), max_iter=3, random_state=0, callbacks=[every]).fit(X)
+    assert scff.callbacks_[0].saved_epochs_ == [1, 2, 3]
     with pytest.raises(ValueError, match="monitor"):
         SCFFTransformer(hidden_layer_sizes=(8,), max_iter=1, callbacks=[Checkpoint(tmp_path / "x", "accuracy")]).fit(X)
 
@@ -153,11 +186,11 @@ def test_checkpoint_keeps_its_best_across_partial_fit_and_compares_within_a_stag
         clf.partial_fit(X, y, classes=np.arange(10))
     losses = clf.loss_curve_
     expected = [i + 1 for i, v in enumerate(losses) if v < min(losses[:i], default=np.inf)]
-    assert checkpoint.saved_epochs_ == expected
+    assert clf.callbacks_[0].saved_epochs_ == expected
     # Greedy SCFF: each layer's first epoch is a new best of its own stage.
     greedy = Checkpoint(tmp_path / "scff.pt", monitor="loss")
-    SCFFTransformer(hidden_layer_sizes=(8, 8), max_iter=2, random_state=0, callbacks=[greedy]).fit(X)
-    assert 3 in greedy.saved_epochs_
+    scff = SCFFTransformer(hidden_layer_sizes=(8, 8), max_iter=2, random_state=0, callbacks=[greedy]).fit(X)
+    assert 3 in scff.callbacks_[0].saved_epochs_
     with pytest.warns(UserWarning, match="early_stopping"):
         FFClassifier(hidden_layer_sizes=(8,), max_iter=1, callbacks=[Checkpoint(tmp_path / "x.pt")]).fit(X, y)
 

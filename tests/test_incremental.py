@@ -43,7 +43,7 @@ def test_partial_fit_on_chunks_learns_as_well_as_fit(cls, digits):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         full = cls(max_iter=10, **params).fit(X_train, y_train)
-    assert streamed.n_iter_ == 40
+    assert len(streamed.history_) == 40 and streamed.n_iter_ == 1
     # 10 epochs of a small network: FF reaches about 0.90, Polar-FF 0.95.
     assert streamed.score(X_test, y_test) >= 0.88
     assert streamed.score(X_test, y_test) >= full.score(X_test, y_test) - 0.02
@@ -61,7 +61,7 @@ def test_partial_fit_continues_and_checks_classes(cls, digits):
     np.testing.assert_array_equal(clf.classes_, np.arange(10))
     weights = clf.module_.layers[0].weight.detach().clone()
     clf.partial_fit(X_train, y_train)
-    assert clf.n_iter_ == 2 and len(clf.history_) == 2
+    assert clf.n_iter_ == 1 and len(clf.history_) == 2
     assert not np.allclose(clf.module_.layers[0].weight.detach(), weights)
     with pytest.raises(ValueError, match="differs from the classes"):
         clf.partial_fit(X_train, y_train, classes=np.arange(11))
@@ -115,7 +115,7 @@ def test_partial_fit_after_fit_continues_from_fitted_weights(cls, digits):
         clf = cls(hidden_layer_sizes=(100,), max_iter=5, random_state=0).fit(X_train, y_train)
     before = clf.score(X_test, y_test)
     clf.partial_fit(X_train, y_train)  # classes known from fit
-    assert clf.n_iter_ == 6
+    assert clf.n_iter_ == 1 and len(clf.history_) == 6
     assert clf.score(X_test, y_test) >= before - 0.02
 
 
@@ -128,7 +128,7 @@ def test_warm_start_continues_from_fitted_weights(cls, digits):
         first = clf.score(X_test, y_test)
         weights = clf.module_.layers[0].weight.detach().clone()
         clf.fit(X_train, y_train)
-    assert clf.n_iter_ == 4
+    assert clf.n_iter_ == 2 and len(clf.history_) == 4
     assert not np.allclose(clf.module_.layers[0].weight.detach(), weights)
     assert clf.score(X_test, y_test) > first
 
@@ -139,7 +139,7 @@ def test_scff_partial_fit_learns_useful_features():
     scff = SCFFTransformer(hidden_layer_sizes=(100,), learning_rate_init=0.01, random_state=0)
     for chunk in stream(len(X_train), n_chunks=4, epochs=5):
         scff.partial_fit(X_train[chunk])
-    assert scff.n_iter_ == 20
+    assert len(scff.history_) == 20 and scff.n_iter_ == 1
 
     def probe(transformer):
         clf = LogisticRegression(max_iter=3000)
@@ -175,7 +175,7 @@ def test_detector_partial_fit_matches_fit_quality():
     full = ActivationLearningAnomalyDetector(batch_size=20, max_iter=10, random_state=0).fit(X_train)
     auc_streamed = roc_auc_score(is_anomaly, -streamed.score_samples(X_test))
     auc_full = roc_auc_score(is_anomaly, -full.score_samples(X_test))
-    assert streamed.n_iter_ == 30
+    assert len(streamed.history_) == 30 and streamed.n_iter_ == 1
     assert auc_streamed >= 0.9
     assert auc_streamed >= auc_full - 0.02
     assert set(np.unique(streamed.predict(X_test))) <= {-1, 1}
@@ -192,7 +192,7 @@ def test_unsupervised_warm_start_continues_from_fitted_weights(make):
     epochs = estimator.n_iter_
     weights = [p.detach().clone() for p in estimator.module_.parameters()]
     estimator.fit(X)
-    assert estimator.n_iter_ == 2 * epochs and len(estimator.history_) == 2 * epochs
+    assert estimator.n_iter_ == epochs and len(estimator.history_) == 2 * epochs
     moved = [not torch.equal(a, b.detach()) for a, b in zip(weights, estimator.module_.parameters())]
     assert any(moved)
     # Without warm_start a second fit starts again from the same initial weights.
@@ -252,3 +252,15 @@ def test_set_params_between_partial_fit_calls_takes_effect(digits):
     weights = clf.module_.layers[0].weight.detach().clone()
     clf.set_params(learning_rate_init=1e-12).partial_fit(X_train, y_train)
     torch.testing.assert_close(clf.module_.layers[0].weight.detach(), weights, rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("make, needs_y", [(FFClassifier, True), (PolarFFClassifier, True), (SCFFTransformer, False)])
+def test_partial_fit_refuses_early_stopping(make, needs_y, digits):
+    # As MLPClassifier; it used to be ignored silently.
+    X_train, _, y_train, _ = digits
+    estimator = make(hidden_layer_sizes=(8,), early_stopping=True)
+    args = (X_train, y_train, np.arange(10)) if needs_y else (X_train,)
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        estimator.partial_fit(*args)
+    estimator.set_params(early_stopping=False).partial_fit(*args)
+    assert estimator.n_iter_ == 1

@@ -448,7 +448,7 @@ class SCFFNetwork(nn.Module):
     >>> features = scff.module_.features(torch.as_tensor(X[:5], dtype=torch.float32), [0, 1])
     >>> features.shape
     torch.Size([5, 48])
-    >>> bool(torch.allclose(features, torch.as_tensor(scff.transform(X[:5])), atol=1e-5))
+    >>> bool(torch.allclose(features, torch.as_tensor(scff.transform(X[:5]), dtype=torch.float32), atol=1e-5))
     True
     """
 
