@@ -109,8 +109,9 @@ def trace(config, seed, data, folds, epochs):
         layers_out = list(config.get("layers_out") or range(initial.n_layers_))
         snapshots = FeatureSnapshots(epochs, X_fit, X_eval, layers_out)
         snapshots.features[0] = [initial.transform(X_fit), initial.transform(X_eval)]
-        SCFFTransformer(**params, callbacks=[snapshots]).fit(X_fit)
-        for epoch, (F_fit, F_eval) in snapshots.features.items():
+        fitted = SCFFTransformer(**params, callbacks=[snapshots]).fit(X_fit)
+        # The fit ran a copy of the callback (fit leaves its parameters unchanged).
+        for epoch, (F_fit, F_eval) in fitted.callbacks_[0].features.items():
             probe = LogisticRegression(max_iter=2000).fit(F_fit, y_train[fit_rows])
             scores[epoch].append(probe.score(F_eval, y_train[eval_rows]))
     # Epochs the fit did not reach (a layer stopped by ``tol``) are left out.
