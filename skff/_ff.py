@@ -41,6 +41,7 @@ from .nn import ForwardForwardNetwork, GoodnessObjective
 # is not free: with an epoch of 11 batches (digits) a probe of 512 costs about
 # 11% of the fit, one of 256 about 6% (fastest of 9 fits; medians are noisier).
 _PROBE_SIZE = 256
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
@@ -55,6 +56,8 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         "goodness": [StrOptions({"l1", "l2", "l2_squared"})],
         "goodness_aggregation": [StrOptions({"sum", "mean"})],
         "top_k": [None, Interval(Integral, 1, None, closed="left")],
+        # Also finite in float32 (checked in fit: an Interval bound at
+        # float32's maximum defeats scikit-learn's invalid-value generator).
         "threshold": [Interval(Real, None, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "label_embedding": [StrOptions({"onehot", "bernoulli"})],
@@ -187,6 +190,12 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
                     f"top_k={self.top_k} exceeds the smallest group of units it applies to ({min(groups)}); "
                     "inhibition would silently do nothing there."
                 )
+        for name in ("threshold", "alpha"):
+            # Computed in float32, where larger values are inf (the loss then
+            # became NaN, reported as a learning-rate problem).
+            if abs(getattr(self, name)) > _FLOAT32_MAX:
+                raise ValueError(f"{name}={getattr(self, name)!r} is beyond float32's range (|{name}| <= 3.4e38), "
+                                 "in which the model computes.")
 
         device = resolve_device(self.device)
         rng = self._training_random_state(incremental, warm)
@@ -629,9 +638,10 @@ _COMMON_PARAMETERS_DOC = """
         units outside the ``top_k`` largest magnitudes do not count. The next
         layer still sees the uninhibited activity.
     threshold : float, default={threshold}
-        ``theta`` of the sigmoid probability ``sigmoid(alpha * ({sigmoid_arg} - theta))``.
+        ``theta`` of the sigmoid probability ``sigmoid(alpha * ({sigmoid_arg} - theta))``;
+        finite in float32.
     alpha : float, default={alpha}
-        Slope ``alpha`` of the sigmoid probability.
+        Slope ``alpha`` of the sigmoid probability; positive, finite in float32.
     label_embedding : {{"onehot", "bernoulli"}}, default="{embedding}"
         How the label enters the first layer. ``"onehot"``: the one-hot code,
         appended to the features (Hinton overlays it on the first pixels,
@@ -791,7 +801,7 @@ class PolarFFClassifier(_BaseForwardForward):
         "probability": [StrOptions({"polar_sigmoid", "symmetric"})],
         # Used in float32, where a smaller value rounds to 0 (log(0) - log(0))
         # and a larger one to inf.
-        "epsilon": [Interval(Real, float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max), closed="both")],
+        "epsilon": [Interval(Real, float(np.finfo(np.float32).tiny), _FLOAT32_MAX, closed="both")],
     }
 
     def __init__(

@@ -346,8 +346,8 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         values = np.atleast_1d(np.asarray(value, dtype=float))
         if values.ndim != 1 or values.size == 0:
             raise ValueError(f"{name} must be a number or a non-empty sequence, got {value!r}.")
-        if not np.isfinite(values).all():
-            raise ValueError(f"{name} must be finite, got {value!r}.")
+        if not (np.abs(values) <= np.finfo(np.float32).max).all():
+            raise ValueError(f"{name} must be finite in float32 (|value| <= 3.4e38), got {value!r}.")
         # _parameter_constraints checks a scalar; each value of a sequence is
         # held to the same range here.
         interval = next((c for c in self._parameter_constraints[name] if isinstance(c, Interval)), None)

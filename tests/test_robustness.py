@@ -162,6 +162,27 @@ def test_parameters_are_validated_on_every_partial_fit_call(make, bad, iris):
         estimator.partial_fit(*args[:2])
 
 
+@pytest.mark.parametrize("cls, params", [
+    (FFClassifier, dict(threshold=1e39)), (FFClassifier, dict(threshold=-1e39)), (FFClassifier, dict(alpha=1e39)),
+    (PolarFFClassifier, dict(alpha=1e39)),
+])
+def test_probability_parameters_must_be_finite_in_float32(cls, params, iris):
+    # Finite in float64, inf in float32: the loss became NaN and the error
+    # blamed the learning rate.
+    X, y = iris
+    name = next(iter(params))
+    with pytest.raises(ValueError, match=f"{name}=.* is beyond float32's range"):
+        cls(hidden_layer_sizes=(4,), max_iter=1, device="cpu", **params).fit(X, y)
+
+
+@pytest.mark.parametrize("params", [dict(threshold_pos=np.nan), dict(threshold_neg=[1.0, np.inf]),
+                                    dict(threshold_pos=1e39)])
+def test_scff_thresholds_must_be_finite_in_float32(params):
+    X, _ = load_digits(return_X_y=True)
+    with pytest.raises(ValueError, match=f"{next(iter(params))} must be finite in float32"):
+        SCFFTransformer(hidden_layer_sizes=(8, 8), max_iter=1, device="cpu", **params).fit(X[:50])
+
+
 def test_polar_epsilon_must_survive_float32(iris):
     # 1e-50 passed validation, rounded to 0 in float32 and made the loss NaN
     # with a message blaming the learning rate.
