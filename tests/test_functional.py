@@ -2,17 +2,29 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
+from skff import ActivationLearningAnomalyDetector, FFClassifier
 from skff.functional import (
+    competitive_update,
+    contrastive_pairs,
     goodness,
+    histogram_bins,
+    hoyer_sparsity,
+    layer_loss,
     mean_square_goodness,
     onehot_label_patterns,
     relu_group_goodness,
     relu_mean_square_goodness,
+    rms_normalize,
+    sample_wrong_labels,
 )
 from skff.nn import ForwardForwardNetwork, GoodnessObjective
+from skff.nn.activation_learning import CompetitiveLayer
+from skff.nn.ff import FFLayer
+from skff.nn.scff import BiRNNSCFFLayer, ConvSCFFLayer
 
 
 H = torch.tensor([[3.0, -4.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
@@ -116,11 +128,78 @@ def test_fused_relu_mean_square_matches_the_plain_one(shape, dim):
     assert torch.autograd.gradcheck(lambda t: relu_mean_square_goodness(t, dim), (away_from_the_kink,))
 
 
-def test_fused_relu_mean_square_refuses_second_derivatives():
-    # It saves relu(z) as a value; a second backward pass would silently
-    # miss the path through it, so it raises instead.
+@pytest.mark.parametrize("fused", [lambda z: relu_mean_square_goodness(z),
+                                   lambda z: relu_group_goodness(z, 2)[1]], ids=["mean_square", "group"])
+def test_fused_relu_goodness_refuses_second_derivatives(fused):
+    # They save relu(z) as a value; a graph of their gradient would silently
+    # miss the path through it (a gradient penalty then added nothing:
+    # 2 h instead of 10 h for g + ||dg/dz||^2), so asking for one raises.
     z = torch.randn(4, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64, requires_grad=True)
-    (grad,) = torch.autograd.grad(torch.nn.functional.softplus(2 - relu_mean_square_goodness(z)).sum(), z,
-                                  create_graph=True)
-    with pytest.raises(RuntimeError):
-        grad.sum().backward()
+    for outer in (lambda g: g.sum(), lambda g: torch.nn.functional.softplus(2 - g).sum()):
+        with pytest.raises(RuntimeError, match="first derivatives only"):
+            torch.autograd.grad(outer(fused(z)), z, create_graph=True)
+        torch.autograd.grad(outer(fused(z)), z)  # first derivatives work
+
+
+# scikit-learn's finiteness check sums X, which overflows at these values.
+@pytest.mark.filterwarnings("ignore:invalid value encountered in reduce:RuntimeWarning")
+def test_histogram_bins_of_a_range_wider_than_float32():
+    # high - low overflowed to inf, inf / inf = NaN was cast to -2**63, and
+    # the detector's fit failed with an index error on finite data.
+    bins = histogram_bins(torch.tensor([[3e38], [0.0], [-3e38]]), torch.tensor([-3e38]), torch.tensor([3e38]), 4)
+    assert bins.ravel().tolist() == [3, 2, 0]
+    X = np.random.RandomState(0).uniform(-1, 1, size=(300, 3))
+    X[:, 0] *= 3e38
+    detector = ActivationLearningAnomalyDetector(max_iter=1, constant_feature=None, random_state=0).fit(X)
+    assert np.isfinite(detector.score_samples(X)).all()
+
+
+def test_rms_normalize_has_finite_gradients_on_all_zero_rows():
+    x = torch.zeros(2, 4, dtype=torch.float64, requires_grad=True)
+    (grad,) = torch.autograd.grad(rms_normalize(x, groups=2).sum(), x)
+    assert torch.isfinite(grad).all()  # sqrt's gradient at 0 made them NaN
+    y = torch.randn(3, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: rms_normalize(t, groups=2), (y,))
+
+
+def test_competitive_layer_learns_without_a_graph_and_refuses_empty_batches():
+    layer = CompetitiveLayer(4, 2, generator=torch.Generator().manual_seed(0))
+    layer.learn(torch.randn(5, 4, requires_grad=True), 0.1)
+    # The weight stays a leaf without a graph (add_ recorded one before).
+    assert layer.weight.is_leaf and not layer.weight.requires_grad
+    before = layer.weight.clone()
+    with pytest.raises(ValueError, match="at least one sample, got 0"):
+        layer.learn(torch.zeros(0, 4), 0.1)  # its moments filled the weight with NaN
+    with pytest.raises(ValueError, match="at least one sample"):
+        competitive_update(torch.zeros(0, 4), torch.zeros(0, 2), layer.weight)
+    assert torch.equal(layer.weight, before)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: relu_group_goodness(torch.ones(2, 6), 2, aggregation="max"), "aggregation must be one of"),
+    (lambda: relu_group_goodness(torch.ones(2, 6), 4), "n_groups must be a positive int dividing the 6 units"),
+    (lambda: contrastive_pairs(torch.ones(4, 3), 0), r"0 < shift < n_samples \(4\), got \[0\]"),
+    (lambda: contrastive_pairs(torch.ones(4, 3), [1, 4]), r"got \[4\]"),
+    (lambda: ConvSCFFLayer(1, 3, kernel_size=4, paired=True), "kernel_size must be odd"),
+    (lambda: BiRNNSCFFLayer(4, 3, paired=True, readout="bogus"), "readout must be 'final' or 'mean'"),
+    (lambda: CompetitiveLayer(4, 2).transmit(torch.ones(3, 2), "bogus"), "kind must be 'abs' or 'std_abs'"),
+    (lambda: layer_loss(torch.zeros(4), torch.ones(4), torch.ones(4, 1)), r"shape of logits, \(4,\), got \(4, 1\)"),
+    (lambda: sample_wrong_labels(torch.zeros(3, dtype=torch.long), 1), "at least 2 classes"),
+    (lambda: GoodnessObjective("l2", "sum", None, "bogus", 1.0, 1.0, 1e-6), "probability must be one of"),
+    (lambda: GoodnessObjective("l2", "sum", None, "sigmoid", None, 1.0, 1e-6), "needs a number for threshold"),
+    (lambda: GoodnessObjective("l2", "sum", 0, "sigmoid", 1.0, 1.0, None), "top_k must be None or a positive int"),
+    (lambda: FFLayer(3, 2, "gelu"), "activation must be one of"),
+])
+def test_building_blocks_reject_values_that_silently_misbehaved(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_class_scores_need_valid_layer_indices():
+    clf = FFClassifier(hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(np.eye(4), [0, 1, 0, 1])
+    with pytest.raises(ValueError, match="score_layers"):
+        clf.module_.class_scores(torch.eye(4), [-1])  # scored no layer: all-zero scores
+
+
+def test_hoyer_sparsity_stays_within_zero_and_one():
+    assert float(hoyer_sparsity(torch.full((1000,), 0.3))) == 0.0  # was -1.6e-7 in float32

@@ -13,7 +13,6 @@ import numbers
 
 import torch
 import torch.nn.functional as F
-from torch.autograd.function import once_differentiable
 
 
 def standardize(x, start_dim=1, eps=1e-5):
@@ -130,6 +129,10 @@ def contrastive_pairs(u, shift, partner=None):
         shifts = [int(k) for k in shift]
     if not shifts:
         raise ValueError("contrastive_pairs needs at least one shift.")
+    bad = [k for k in shifts if not 0 < k < u.shape[0]]
+    if bad:
+        # A shift of 0 (or n) pairs each sample with itself: negatives = positives.
+        raise ValueError(f"shifts must satisfy 0 < shift < n_samples ({u.shape[0]}), got {bad}.")
     negative = torch.cat([u + torch.roll(other, shifts=-k, dims=0) for k in shifts])
     return u + other, negative
 
@@ -196,6 +199,10 @@ def mean_square_goodness(y, dim=1):
     return (y * y).mean(dim=dim)
 
 
+_FIRST_DERIVATIVES_ONLY = ("{name} has first derivatives only (create_graph=True would treat its gradient as a "
+                           "constant); use {plain} for higher-order gradients.")
+
+
 class _ReluMeanSquare(torch.autograd.Function):
     """``mean over dim of relu(z)**2`` with a one-product backward pass."""
 
@@ -207,8 +214,13 @@ class _ReluMeanSquare(torch.autograd.Function):
         return (h * h).mean(dim=dim)
 
     @staticmethod
-    @once_differentiable  # h is saved as a value: no second derivatives
     def backward(ctx, grad):
+        # h is saved as a value: no second derivatives. Autograd runs this
+        # with grad mode on exactly when a graph of the gradient is asked
+        # for (create_graph=True), which would silently treat 2 h as constant.
+        if torch.is_grad_enabled():
+            raise RuntimeError(_FIRST_DERIVATIVES_ONLY.format(name="relu_mean_square_goodness",
+                                                              plain="mean_square_goodness(torch.relu(z))"))
         (h,) = ctx.saved_tensors
         # d/dz relu(z)**2 = 2 relu(z): the ReLU mask is already in h.
         return h * (grad.unsqueeze(ctx.dim) * (2.0 / max(h.shape[ctx.dim], 1))), None
@@ -224,7 +236,7 @@ def relu_mean_square_goodness(z, dim=1):
     on the CPU, where the element-wise work over every channel and position
     outweighs the convolutions, and 1.04-1.05x for the dense and recurrent
     ones (``benchmarks/bench_scff_goodness.py``). First derivatives only
-    (a second backward pass raises): use :func:`mean_square_goodness` of
+    (a backward pass with ``create_graph=True`` raises): use :func:`mean_square_goodness` of
     ``torch.relu(z)`` for higher-order gradients.
 
     Parameters

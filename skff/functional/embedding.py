@@ -103,5 +103,7 @@ def sample_wrong_labels(y, n_classes, generator=None):
     >>> bool((wrong != y).all())
     True
     """
+    if n_classes < 2:
+        raise ValueError(f"sample_wrong_labels needs at least 2 classes, got {n_classes}.")
     offset = torch.randint(1, n_classes, y.shape, generator=generator, device=y.device)
     return (y + offset) % n_classes

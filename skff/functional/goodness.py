@@ -1,6 +1,10 @@
 """Goodness of a layer's activity: a norm, aggregated, optionally inhibited."""
 
+import numbers
+
 import torch
+
+from .contrastive import _FIRST_DERIVATIVES_ONLY
 
 GOODNESS_NORMS = ("l1", "l2", "l2_squared")
 AGGREGATIONS = ("sum", "mean")
@@ -113,6 +117,9 @@ class _ReluGroupSquares(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_h, grad_squares):
+        if torch.is_grad_enabled():  # create_graph=True: see _ReluMeanSquare.backward
+            raise RuntimeError(_FIRST_DERIVATIVES_ONLY.format(name="relu_group_goodness",
+                                                              plain="goodness(torch.relu(z))"))
         (h,) = ctx.saved_tensors
         if grad_squares is None:
             return None, None
@@ -156,6 +163,10 @@ def relu_group_goodness(z, n_groups, norm="l2_squared", aggregation="sum"):
     """
     if norm not in ("l2", "l2_squared"):
         raise ValueError(f"the fused goodness supports 'l2' and 'l2_squared', not {norm!r}.")
+    if aggregation not in AGGREGATIONS:
+        raise ValueError(f"aggregation must be one of {AGGREGATIONS}, got {aggregation!r}.")
+    if not (isinstance(n_groups, numbers.Integral) and n_groups >= 1 and z.shape[-1] % n_groups == 0):
+        raise ValueError(f"n_groups must be a positive int dividing the {z.shape[-1]} units, got {n_groups!r}.")
     h, inner = _ReluGroupSquares.apply(z, n_groups)
     if aggregation == "mean":
         inner = inner / (z.shape[-1] // n_groups)

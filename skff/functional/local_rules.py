@@ -87,6 +87,8 @@ def competitive_update(x, y, weight):
     >>> round(float((w ** 2).sum()), 2)
     2.0
     """
+    if x.shape[0] == 0:
+        raise ValueError("competitive_update needs a batch of at least one sample, got 0.")
     residual = x - y @ weight.T
     return residual.T @ y / x.shape[0], residual
 
@@ -139,6 +141,8 @@ def competitive_update_from_moments(xty, yty, weight, n_samples, x_squared_sum):
     >>> torch.allclose(error, residual.pow(2).sum(dim=1).mean(), atol=1e-4)
     True
     """
+    if n_samples < 1:
+        raise ValueError(f"competitive_update_from_moments needs n_samples >= 1, got {n_samples}.")
     feedback = weight @ yty
     delta = (xty - feedback) / n_samples
     # A difference of terms of order ||x||^2: rounding leaves noise of about
@@ -248,7 +252,8 @@ def histogram_bins(x, low, high, n_bins):
     """Columns of the active bins of :func:`histogram_code`: shape ``(n_samples, n_features)``.
 
     Entry ``(i, j)`` is ``j * n_bins`` plus the bin of ``x[i, j]``; the code
-    is ``1 / sqrt(n_features)`` in those columns and 0 elsewhere.
+    is ``1 / sqrt(n_features)`` in those columns and 0 elsewhere. ``x``,
+    ``low`` and ``high`` must be finite (any finite float32 values).
 
     Examples
     --------
@@ -259,11 +264,13 @@ def histogram_bins(x, low, high, n_bins):
     tensor([[0, 3],
             [1, 2]])
     """
-    span = high - low
+    # Halved first (exact): differences of finite values then cannot overflow
+    # (a range wider than float32's maximum made inf / inf = NaN, cast to a
+    # huge negative index), and every other value gives the same bits.
+    span = high / 2 - low / 2
     span = torch.where(span > 0, span, torch.ones_like(span))
-    # Clamp before the integer cast: far-out (even overflowing) values land
-    # in the outer bins.
-    index = ((x - low) / span * n_bins).floor_().clamp_(0, n_bins - 1).long()
+    # Clamp before the integer cast: far-out values land in the outer bins.
+    index = ((x / 2 - low / 2) / span * n_bins).floor_().clamp_(0, n_bins - 1).long()
     return index + torch.arange(x.shape[1], device=x.device) * n_bins
 
 

@@ -4,7 +4,11 @@ import torch
 
 
 def _rms(h):
-    return torch.sqrt((h * h).mean(dim=-1, keepdim=True))
+    mean_square = (h * h).mean(dim=-1, keepdim=True)
+    # sqrt's gradient at 0 is inf (NaN gradients for an all-zero row, a dead
+    # ReLU layer's); the same values with a zero gradient there.
+    positive = mean_square > 0
+    return torch.where(positive, torch.sqrt(torch.where(positive, mean_square, torch.ones_like(mean_square))), 0.0)
 
 
 def rms_normalize(h, groups=None, eps=1e-5):

@@ -144,4 +144,8 @@ def layer_loss(logits, is_positive, sample_weight=None):
     per_sample = F.binary_cross_entropy_with_logits(logits, is_positive, reduction="none")
     if sample_weight is None:
         return per_sample.mean()
+    if sample_weight.shape != per_sample.shape:
+        # An (n, 1) column would broadcast against (n,) into an (n, n) loss.
+        raise ValueError(f"sample_weight must have the shape of logits, {tuple(per_sample.shape)}, "
+                         f"got {tuple(sample_weight.shape)}.")
     return (per_sample * sample_weight).mean()

@@ -52,4 +52,5 @@ def hoyer_sparsity(h, dim=-1, eps=0.0):
     # Safe denominators on both branches: torch.where's unused branch must
     # not be 0/0, or the gradient of an all-zero row would be NaN.
     ratio = torch.where(zero, torch.full_like(l1, math.sqrt(d)), l1 / torch.where(zero, torch.ones_like(l2), l2))
-    return (math.sqrt(d) - ratio) / (math.sqrt(d) - 1)
+    # Rounding can leave an equal-entries vector at -1.6e-7 (float32): clamp to [0, 1].
+    return ((math.sqrt(d) - ratio) / (math.sqrt(d) - 1)).clamp(0.0, 1.0)

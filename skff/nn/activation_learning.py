@@ -119,6 +119,7 @@ class CompetitiveLayer(nn.Module):
         """
         return x.matmul(self.weight)
 
+    @torch.no_grad()  # a local rule: no graph, even for an input that requires grad
     def learn(self, x, learning_rate):
         """One local update on batch ``x``; returns ``(y, reconstruction error)``.
 
@@ -127,8 +128,11 @@ class CompetitiveLayer(nn.Module):
         about ``1e-7`` times the mean ``||x||^2``). The update is computed
         from the batch moments ``X^T Y`` and ``Y^T Y``
         (:func:`~skff.functional.competitive_update_from_moments`), so a
-        histogram-coded ``x`` is never expanded.
+        histogram-coded ``x`` is never expanded. An empty batch is an error
+        (its moments would fill the weights with NaN).
         """
+        if x.shape[0] == 0:
+            raise ValueError("CompetitiveLayer.learn needs a batch of at least one sample, got 0.")
         y = x.matmul(self.weight)
         if isinstance(x, HistogramRows):
             xty, x_squared_sum = x.transposed_matmul(y), x.squared_norm_sum()
@@ -138,8 +142,11 @@ class CompetitiveLayer(nn.Module):
         self.weight.add_(delta, alpha=learning_rate)
         return y, error
 
+    @torch.no_grad()
     def update_statistics(self, y):
         """Fold the batch mean and standard deviation of ``|y|`` into the running ones."""
+        if y.shape[0] == 0:
+            raise ValueError("CompetitiveLayer.update_statistics needs at least one sample, got 0.")
         a = y.abs()
         mean = a.mean(dim=0)
         std = a.std(dim=0, correction=0) if a.shape[0] > 1 else torch.zeros_like(mean)
@@ -160,6 +167,8 @@ class CompetitiveLayer(nn.Module):
         """
         if kind == "abs":
             return abs_transmit(y)
+        if kind != "std_abs":
+            raise ValueError(f"kind must be 'abs' or 'std_abs', got {kind!r}.")
         return std_abs(y, self.abs_mean, self.abs_std)
 
 

@@ -16,6 +16,7 @@ is positive (the negative goodness is then zero).
 """
 
 import math
+import numbers
 
 import torch
 import torch.nn.functional as F
@@ -98,6 +99,15 @@ class GoodnessObjective:
     """
 
     def __init__(self, norm, aggregation, top_k, probability, threshold, alpha, epsilon):
+        # Checked here, not at the first use (a KeyError or a TypeError there).
+        if probability not in LOGIT_FUNCTIONS:
+            raise ValueError(f"probability must be one of {sorted(LOGIT_FUNCTIONS)}, got {probability!r}.")
+        values = {"epsilon": epsilon} if probability == "symmetric" else {"threshold": threshold, "alpha": alpha}
+        missing = [name for name, value in values.items() if not isinstance(value, numbers.Real)]
+        if missing:
+            raise ValueError(f"probability={probability!r} needs a number for {', '.join(missing)}.")
+        if top_k is not None and not (isinstance(top_k, numbers.Integral) and top_k >= 1):
+            raise ValueError(f"top_k must be None or a positive int, got {top_k!r}.")
         self.norm = norm
         self.aggregation = aggregation
         self.top_k = top_k
@@ -153,6 +163,8 @@ class FFLayer(nn.Module):
 
     def __init__(self, in_features, out_features, activation, generator=None):
         super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}.")
         self.activation = activation
         self.weight = nn.Parameter(_uniform_(torch.empty(out_features, in_features), in_features, generator))
 
@@ -383,6 +395,8 @@ class ForwardForwardNetwork(nn.Module):
         instead (Polar-FFA's prediction rule).
         """
         n_classes = self.n_classes
+        if not score_layers or not all(0 <= i < len(self.layers) for i in score_layers):
+            raise ValueError(f"score_layers must be non-empty indices in [0, {len(self.layers)}), got {score_layers!r}.")
         last = max(score_layers)
         h = self.layers[0].forward_all_classes(x)
         scores = torch.zeros(h.shape[0], dtype=h.dtype, device=h.device)

@@ -194,6 +194,9 @@ class ConvSCFFLayer(nn.Module):
         super().__init__()
         self.paired = paired
         kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+        if kh % 2 == 0 or kw % 2 == 0:
+            # Padding k // 2 keeps the map's size for odd kernels only (output_shape assumes it).
+            raise ValueError(f"kernel_size must be odd, got {kernel_size!r}.")
         self.padding = (kh // 2, kw // 2)
         fan_in = in_channels * kh * kw * (2 if paired else 1)
         self.weight = _uniform((channels, in_channels, kh, kw), fan_in, generator)
@@ -303,6 +306,8 @@ class BiRNNSCFFLayer(nn.Module):
         super().__init__()
         self.paired = paired
         self.hidden_size = hidden_size
+        if readout not in ("final", "mean"):
+            raise ValueError(f"readout must be 'final' or 'mean', got {readout!r}.")
         self.readout = readout
         # Both directions stacked: rows [:hidden] forward, [hidden:] backward.
         # The input weight is scaled by its own fan-in (as a dense layer's):
