@@ -8,6 +8,7 @@ import torch
 
 from skff import ActivationLearningAnomalyDetector, FFClassifier
 from skff.functional import (
+    bernoulli_label_patterns,
     competitive_update,
     contrastive_pairs,
     goodness,
@@ -21,7 +22,7 @@ from skff.functional import (
     rms_normalize,
     sample_wrong_labels,
 )
-from skff.nn import ForwardForwardNetwork, GoodnessObjective
+from skff.nn import ActivationLearningNetwork, ForwardForwardNetwork, GoodnessObjective
 from skff.nn.activation_learning import CompetitiveLayer
 from skff.nn.ff import FFLayer
 from skff.nn.scff import BiRNNSCFFLayer, ConvSCFFLayer
@@ -189,6 +190,9 @@ def test_competitive_layer_learns_without_a_graph_and_refuses_empty_batches():
     (lambda: GoodnessObjective("l2", "sum", None, "sigmoid", None, 1.0, 1e-6), "needs a number for threshold"),
     (lambda: GoodnessObjective("l2", "sum", 0, "sigmoid", 1.0, 1.0, None), "top_k must be None or a positive int"),
     (lambda: FFLayer(3, 2, "gelu"), "activation must be one of"),
+    (lambda: bernoulli_label_patterns(3, p=1.0), r"p must be in \(0, 1\)"),
+    (lambda: ActivationLearningNetwork(3, [2], bin_range=(torch.zeros(3), torch.ones(3)), histogram_share=0),
+     r"histogram_share must be in \(0, 1\)"),
 ])
 def test_building_blocks_reject_values_that_silently_misbehaved(call, message):
     with pytest.raises(ValueError, match=message):
@@ -203,3 +207,9 @@ def test_class_scores_need_valid_layer_indices():
 
 def test_hoyer_sparsity_stays_within_zero_and_one():
     assert float(hoyer_sparsity(torch.full((1000,), 0.3))) == 0.0  # was -1.6e-7 in float32
+
+
+def test_fused_relu_mean_square_checks_dim():
+    with pytest.raises(IndexError, match="dim -3 is out of range"):
+        relu_mean_square_goodness(torch.ones(2, 3), dim=-3)  # reduced dim -1 silently
+    torch.testing.assert_close(relu_mean_square_goodness(torch.ones(2, 3), dim=-1), torch.ones(2))

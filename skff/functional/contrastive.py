@@ -258,7 +258,10 @@ def relu_mean_square_goodness(z, dim=1):
     >>> relu_mean_square_goodness(torch.tensor([[1.0, -1.0, 2.0, 0.0]]))   # (1 + 0 + 4 + 0) / 4
     tensor([1.2500])
     """
-    return _ReluMeanSquare.apply(z, dim if dim >= 0 else z.ndim + dim)
+    if not -z.ndim <= dim < z.ndim:
+        # As mean_square_goodness: -3 on a 2-D z reduced dim -1 silently.
+        raise IndexError(f"dim {dim} is out of range for a tensor of {z.ndim} dimensions.")
+    return _ReluMeanSquare.apply(z, dim % z.ndim)
 
 
 def contrastive_loss(g_pos, g_neg, threshold_pos, threshold_neg, penalty=0.0):

@@ -66,6 +66,9 @@ def bernoulli_label_patterns(n_classes, length=100, p=0.1, generator=None, dtype
     >>> len(torch.unique(patterns, dim=0))   # all distinct
     10
     """
+    if not 0 < p < 1:
+        # p = 0 or 1 gives every class the same pattern (all zeros or all ones).
+        raise ValueError(f"p must be in (0, 1), got {p!r}.")
     for _ in range(1000):
         patterns = (torch.rand(n_classes, length, generator=generator) < p).to(dtype)
         distinct = torch.unique(patterns, dim=0).shape[0] == n_classes

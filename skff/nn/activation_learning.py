@@ -273,6 +273,8 @@ class ActivationLearningNetwork(nn.Module):
         self.transmission = transmission
         self.constant = None if constant is None else float(constant)
         self.n_bins = None if bin_range is None else int(n_bins)
+        if not 0 < histogram_share < 1:
+            raise ValueError(f"histogram_share must be in (0, 1), got {histogram_share!r}.")
         self.histogram_share = float(histogram_share)
         low, high = bin_range if bin_range is not None else (torch.zeros(0), torch.zeros(0))
         self.register_buffer("bin_low", torch.as_tensor(low, dtype=torch.float32).clone())
