@@ -226,13 +226,17 @@ class TorchModuleMixin:
         ``fit`` must leave its parameters as they were (scikit-learn's rule),
         and callbacks keep state (a checkpoint's best value, a recorder's
         events), so training runs copies, exposed as ``callbacks_``.
-        Continued training (``warm_start``, ``partial_fit``) keeps the copies
-        of the training before, unless ``callbacks`` was set anew since.
+        Continued training (``warm_start``, ``partial_fit``) continues from
+        copies of the training before's (so that a failed call leaves them
+        as they were), unless ``callbacks`` was set anew since.
         """
         given = check_callbacks(self.callbacks)
         earlier = getattr(self, "_callbacks_given", None)
         if (warm and hasattr(self, "callbacks_") and earlier is not None and len(earlier) == len(given)
                 and all(a is b for a, b in zip(earlier, given))):
+            # Copies again: a continuation that fails must leave callbacks_ as
+            # it was (the estimator's state is restored, the objects' is not).
+            self.callbacks_ = copy.deepcopy(self.callbacks_)
             return self.callbacks_
         try:
             copies = copy.deepcopy(given)

@@ -332,8 +332,11 @@ class LayerLocalEngine:
                     entry.update(epoch_metrics(stage))
                 entry["seconds"] = time.perf_counter() - started
 
-                # MLPClassifier's rule: an epoch counts as progress only if it
-                # beats the best so far by more than tol.
+                # An epoch counts as progress only if it beats the best so far
+                # by more than tol, and training stops after n_iter_no_change
+                # epochs without progress. MLPClassifier's rule differs at the
+                # edges: a tie with tol=0 counts as progress there, and it
+                # stops after more than n_iter_no_change epochs (one later).
                 if use_validation:
                     improved = entry["validation_score"] > best + self.tol
                     if entry["validation_score"] > best:

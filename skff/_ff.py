@@ -685,6 +685,9 @@ _COMMON_PARAMETERS_DOC = """
         does.
     validation_fraction : float, default=0.1
     n_iter_no_change : int, default=10
+        Epochs without an improvement of more than ``tol`` after which
+        training (or a layerwise stage) stops. ``MLPClassifier`` stops one
+        epoch later and counts a tie as improvement when ``tol=0``.
     tol : float, default=1e-4
     random_state : int, RandomState instance or None, default=None
         Initial weights, label patterns, shuffling, negatives and the
@@ -737,6 +740,10 @@ _ATTRIBUTES_DOC = """
     loss_curve_ : list of float
     validation_scores_ : list of float or None
     best_validation_score_ : float or None
+        Best validation accuracy of the final network (``None`` without
+        ``early_stopping``). With ``schedule="layerwise"`` that is the last
+        stage's best, which can be below ``max(validation_scores_)``: an
+        earlier stage scored a shallower network.
     device_ : str
         The device the model was trained on."""
 

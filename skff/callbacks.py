@@ -29,8 +29,9 @@ one keep their initial weights.
 callbacks you pass are not the ones that run: a fit runs deep copies of
 them, available after it as the fitted attribute ``callbacks_`` (read a
 callback's state there, e.g. ``clf.callbacks_[0].saved_epochs_``).
-``warm_start`` fits and ``partial_fit`` calls continue with the same
-copies unless ``callbacks`` was set anew. Clones (model selection makes
+``warm_start`` fits and ``partial_fit`` calls continue from copies of
+those (a call that fails leaves ``callbacks_`` as it was) unless
+``callbacks`` was set anew. Clones (model selection makes
 them) start from copies of the parameter as well.
 
 The names follow skorch's callbacks, but skorch's own callback classes

@@ -77,12 +77,14 @@ def test_callbacks_survive_clone_and_partial_fit(digits):
     clf.partial_fit(X, y, classes=np.arange(10))
     first = clf.callbacks_[0]
     clf.partial_fit(X, y)
-    # The copies made by the first call continue; the parameter is untouched.
-    assert clf.callbacks_[0] is first and [e[0] for e in first.events] == ["begin", "epoch", "end"]
+    # The second call continues from a copy of the first call's callbacks_
+    # (so that a failed call leaves callbacks_ as it was); the parameter is
+    # untouched.
+    assert clf.callbacks_[0] is not first and first.events[1][1] == 1 and clf.callbacks_[0].events[1][1] == 2
     assert not hasattr(recorder, "events")
-    # Callbacks set anew are copied anew.
-    clf.set_params(callbacks=[Recorder()]).partial_fit(X, y)
-    assert clf.callbacks_[0] is not first and isinstance(clf.callbacks_[0], Recorder)
+    # Callbacks set anew are copied anew, from the parameter.
+    clf.set_params(callbacks=[Recorder(stop_at=5)]).partial_fit(X, y)
+    assert clf.callbacks_[0].stop_at == 5
 
 
 @pytest.mark.parametrize("make", ESTIMATORS)

@@ -20,6 +20,7 @@ from skff import (
     SCFFTransformer,
     TrainingDivergedError,
 )
+from skff.callbacks import Callback
 
 
 @pytest.fixture(scope="module")
@@ -265,8 +266,6 @@ def test_partial_fit_on_tiny_chunks_is_not_taken_for_a_collapse(make):
 def test_failed_partial_fit_leaves_the_optimizer_moments_as_they_were(make, iris):
     import copy
 
-    from skff.callbacks import Callback
-
     class Fail(Callback):
         def on_epoch_end(self, estimator, **kwargs):
             raise RuntimeError("stop here")
@@ -394,3 +393,31 @@ def test_torch_allocation_failures_become_memory_errors(message, iris, monkeypat
     monkeypatch.setattr(skff._ff, "to_tensor", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("shape mismatch")))
     with pytest.raises(RuntimeError, match="^shape mismatch$"):
         FFClassifier(hidden_layer_sizes=(4,), device="cpu").fit(X, y)
+
+
+def test_failed_continuation_leaves_the_callbacks_that_ran_unchanged(iris):
+    # keeps_state_on_failure restores the estimator's attributes, not the
+    # objects they hold: a continuation trains on fresh copies of callbacks_.
+    class Recorder(Callback):
+        def __init__(self):
+            self.fail = False
+
+        def on_train_begin(self, estimator, **kwargs):
+            self.events = getattr(self, "events", []) + ["begin"]
+
+        def on_epoch_end(self, estimator, *, history, **kwargs):
+            if self.fail:
+                raise RuntimeError("callback failure")
+            self.events.append(history[-1]["epoch"])
+
+    X, y = iris
+    clf = FFClassifier(hidden_layer_sizes=(8,), max_iter=3, warm_start=True, callbacks=[Recorder()], device="cpu",
+                       random_state=0).fit(X, y)
+    assert clf.callbacks_[0].events == ["begin", 1, 2, 3]
+    clf.callbacks_[0].fail = True
+    with pytest.raises(RuntimeError, match="callback failure"):
+        clf.fit(X, y)
+    assert clf.callbacks_[0].events == ["begin", 1, 2, 3]
+    clf.callbacks_[0].fail = False
+    clf.fit(X, y)
+    assert clf.callbacks_[0].events == ["begin", 1, 2, 3, "begin", 4, 5, 6]
