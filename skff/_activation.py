@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import TorchModuleMixin, keeps_state_on_failure, map_in_chunks, to_tensor
+from ._base import FLOAT32_MAX, TorchModuleMixin, keeps_state_on_failure, map_in_chunks, to_tensor
 from ._device import make_generators, resolve_device
 from ._engine import LayerLocalEngine, TrainingDivergedError, layerwise_stages, simultaneous_stages
 from .nn import ActivationLearningNetwork
@@ -339,7 +339,7 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
             if self.constant_feature is not None:
                 median_norm = float(np.median(_row_norms(X)))
                 constant = float(self.constant_feature) * (median_norm if median_norm > 0 else 1.0)
-                if not constant <= float(np.finfo(np.float32).max):
+                if not constant <= FLOAT32_MAX:
                     raise ValueError(
                         f"{type(self).__name__}: the appended constant, constant_feature ({self.constant_feature}) "
                         f"times the median row norm of X ({median_norm:.3g}), is {constant:.3g}, beyond float32's "

@@ -41,6 +41,11 @@ def to_tensor(X, device):
     return torch.from_numpy(X).to(device)
 
 
+# Largest finite float32: parameters and values used in the float32
+# computations must stay within it (beyond it they become inf).
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def inference_chunk(device):
     """Chunk size: small on the CPU (cheap padding), large on a GPU."""
     return CPU_INFERENCE_CHUNK if device.type == "cpu" else 64 * CPU_INFERENCE_CHUNK
@@ -232,14 +237,13 @@ class TorchModuleMixin:
         """
         given = check_callbacks(self.callbacks)
         earlier = getattr(self, "_callbacks_given", None)
-        if (warm and hasattr(self, "callbacks_") and earlier is not None and len(earlier) == len(given)
-                and all(a is b for a, b in zip(earlier, given))):
-            # Copies again: a continuation that fails must leave callbacks_ as
-            # it was (the estimator's state is restored, the objects' is not).
-            self.callbacks_ = copy.deepcopy(self.callbacks_)
-            return self.callbacks_
+        continuing = (warm and hasattr(self, "callbacks_") and earlier is not None and len(earlier) == len(given)
+                      and all(a is b for a, b in zip(earlier, given)))
+        # Copies in both cases: a continuation that fails must leave
+        # callbacks_ as it was (the estimator's attributes are restored, the
+        # objects they hold are not).
         try:
-            copies = copy.deepcopy(given)
+            copies = copy.deepcopy(self.callbacks_ if continuing else given)
         except Exception as exc:
             raise TypeError(
                 f"{type(self).__name__}: callbacks must be deep-copyable (training runs copies, callbacks_, so that "

@@ -19,6 +19,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._base import (
+    FLOAT32_MAX,
     TorchModuleMixin,
     check_layer_indices,
     check_layer_sizes,
@@ -41,7 +42,6 @@ from .nn import ForwardForwardNetwork, GoodnessObjective
 # is not free: with an epoch of 11 batches (digits) a probe of 512 costs about
 # 11% of the fit, one of 256 about 6% (fastest of 9 fits; medians are noisier).
 _PROBE_SIZE = 256
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
@@ -193,7 +193,7 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         for name in ("threshold", "alpha"):
             # Computed in float32, where larger values are inf (the loss then
             # became NaN, reported as a learning-rate problem).
-            if abs(getattr(self, name)) > _FLOAT32_MAX:
+            if abs(getattr(self, name)) > FLOAT32_MAX:
                 raise ValueError(f"{name}={getattr(self, name)!r} is beyond float32's range (|{name}| <= 3.4e38), "
                                  "in which the model computes.")
 
@@ -536,7 +536,7 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
             labels = sample_wrong_labels(labels, len(self.classes_), torch.Generator().manual_seed(int(seed)))
         device, network = self._network_on_device()
         latents = map_in_chunks(network.activities, to_tensor(X, device), labels=labels.to(device), out_device="cpu")
-        return [h.cpu().numpy() for h in latents]
+        return [h.numpy() for h in latents]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -808,7 +808,7 @@ class PolarFFClassifier(_BaseForwardForward):
         "probability": [StrOptions({"polar_sigmoid", "symmetric"})],
         # Used in float32, where a smaller value rounds to 0 (log(0) - log(0))
         # and a larger one to inf.
-        "epsilon": [Interval(Real, float(np.finfo(np.float32).tiny), _FLOAT32_MAX, closed="both")],
+        "epsilon": [Interval(Real, float(np.finfo(np.float32).tiny), FLOAT32_MAX, closed="both")],
     }
 
     def __init__(

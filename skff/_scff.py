@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import (
+    FLOAT32_MAX,
     TorchModuleMixin,
     check_layer_indices,
     check_layer_sizes,
@@ -346,7 +347,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         values = np.atleast_1d(np.asarray(value, dtype=float))
         if values.ndim != 1 or values.size == 0:
             raise ValueError(f"{name} must be a number or a non-empty sequence, got {value!r}.")
-        if not (np.abs(values) <= np.finfo(np.float32).max).all():
+        if not (np.abs(values) <= FLOAT32_MAX).all():
             raise ValueError(f"{name} must be finite in float32 (|value| <= 3.4e38), got {value!r}.")
         # _parameter_constraints checks a scalar; each value of a sequence is
         # held to the same range here.
