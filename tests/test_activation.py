@@ -275,6 +275,10 @@ def test_histogram_code_marks_one_bin_per_feature():
     # Values far beyond float range of the bin arithmetic still land in the outer bins.
     huge = histogram_code(torch.tensor([[3e38, -3e38, 0.5]]), low, high, n_bins=4)
     assert huge.view(3, 4).argmax(dim=1).tolist() == [3, 0, 0]
+    # An integer input gets a float code (an integer one truncated 1/sqrt(3) to 0).
+    integer = histogram_code(torch.tensor([[0, 1, 3]]), low, high, n_bins=4)
+    assert integer.dtype == torch.get_default_dtype()
+    torch.testing.assert_close(integer, histogram_code(torch.tensor([[0.0, 1.0, 3.0]]), low, high, n_bins=4))
 
 
 def test_network_input_with_histogram_code_has_unit_length():

@@ -84,6 +84,13 @@ def test_fused_relu_goodness_matches_the_plain_one(norm, aggregation, n_groups):
     torch.testing.assert_close(z_fused.grad, z_plain.grad)
 
 
+@pytest.mark.parametrize("n_positive", [[8], [8, 0], [8, 9], [8, -1]])
+def test_network_refuses_positive_groups_that_do_not_fit_its_layers(n_positive):
+    objective = GoodnessObjective("l2_squared", "mean", None, "sigmoid", 1.0, 10.0, None)
+    with pytest.raises(ValueError, match=r"n_positive must give, for each of the 2 layers.*\[8, 8\]"):
+        ForwardForwardNetwork(5, [8, 8], onehot_label_patterns(3), "relu", objective, n_positive)
+
+
 @pytest.mark.parametrize("positive", [8, 4])
 def test_network_gradients_equal_with_and_without_the_fused_goodness(positive, monkeypatch):
     g = torch.Generator().manual_seed(0)

@@ -233,6 +233,7 @@ def histogram_code(x, low, high, n_bins):
     Returns
     -------
     code : Tensor of shape (n_samples, n_features * n_bins)
+        Of ``x``'s dtype (the default float dtype for an integer ``x``).
         Feature ``j``'s bins are columns ``j * n_bins`` to ``(j + 1) * n_bins - 1``.
 
     Examples
@@ -244,7 +245,10 @@ def histogram_code(x, low, high, n_bins):
     tensor([[0.7071, 0.0000, 0.0000, 0.7071],
             [0.0000, 0.7071, 0.7071, 0.0000]])
     """
-    code = x.new_zeros(x.shape[0], x.shape[1] * n_bins)
+    # The code holds 1 / sqrt(n_features): an integer input's code is float
+    # (an integer code would truncate it to 0).
+    dtype = x.dtype if x.is_floating_point() else torch.get_default_dtype()
+    code = x.new_zeros(x.shape[0], x.shape[1] * n_bins, dtype=dtype)
     return code.scatter_(1, histogram_bins(x, low, high, n_bins), 1.0 / math.sqrt(x.shape[1]))
 
 

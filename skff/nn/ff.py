@@ -261,8 +261,9 @@ class ForwardForwardNetwork(nn.Module):
     objective : GoodnessObjective
         Turns a layer's activity into its log-odds.
     n_positive : sequence of int
-        Size of the positive group of each layer (the layer's size for
-        plain FF, about half of it for Polar-FFA).
+        Size of the positive group of each layer, from 1 to the layer's
+        size (the layer's size for plain FF, about half of it for
+        Polar-FFA).
     generator : torch.Generator or None, default=None
         Source of the initial weights, uniform in ``+-1 / sqrt(fan_in)``
         (PyTorch's default range for a linear layer).
@@ -330,11 +331,19 @@ class ForwardForwardNetwork(nn.Module):
     def __init__(self, n_features, hidden_layer_sizes, label_patterns, activation, objective, n_positive, generator=None):
         super().__init__()
         sizes = list(hidden_layer_sizes)
+        n_positive = list(n_positive)
+        if len(n_positive) != len(sizes) or not all(1 <= p <= units for p, units in zip(n_positive, sizes)):
+            # An empty positive group has no goodness (NaN loss), and a short
+            # list would fail only when the unlisted layer is first scored.
+            raise ValueError(
+                f"n_positive must give, for each of the {len(sizes)} layers, a positive group of 1 to the "
+                f"layer's units ({sizes}), got {n_positive}."
+            )
         layers = [LabelledFFLayer(n_features, sizes[0], label_patterns, activation, generator)]
         layers += [FFLayer(a, b, activation, generator) for a, b in zip(sizes[:-1], sizes[1:])]
         self.layers = nn.ModuleList(layers)
         self.objective = objective
-        self.n_positive = list(n_positive)
+        self.n_positive = n_positive
 
     @property
     def n_classes(self):
