@@ -1,6 +1,7 @@
 """skff: forward-only learning (Forward-Forward and relatives) for scikit-learn."""
 
 from ._activation import ActivationLearningAnomalyDetector
+from ._base import FitOutOfMemoryError
 from ._engine import TrainingDivergedError
 from ._ff import FFClassifier, PolarFFClassifier
 from ._scff import SCFFTransformer
@@ -10,6 +11,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ActivationLearningAnomalyDetector",
     "FFClassifier",
+    "FitOutOfMemoryError",
     "PolarFFClassifier",
     "SCFFTransformer",
     "TrainingDivergedError",

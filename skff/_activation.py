@@ -439,7 +439,7 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
         device, network = self._network_on_device()
-        return _output_activation(network, to_tensor(X, device))
+        return _output_activation(network, to_tensor(X, "cpu"), device)
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers.
@@ -499,6 +499,6 @@ def _auto_offset(scores):
     return float(np.exp(median - 3.0 * spread))
 
 
-def _output_activation(network, X_t):
-    scores = map_in_chunks(network.output_activation, X_t)
+def _output_activation(network, X_t, device=None):
+    scores = map_in_chunks(network.output_activation, X_t, device=device)
     return scores.cpu().numpy().astype(np.float64)

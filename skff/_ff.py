@@ -429,7 +429,7 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         device, network = self._network_on_device()
         layers = self._score_layers(self.n_layers_)
         probability = self.predict_score == "probability"
-        scores = _class_scores(network, to_tensor(X, device), layers, probability).cpu().numpy().astype(np.float64)
+        scores = _class_scores(network, to_tensor(X, "cpu"), layers, probability, device).cpu().numpy().astype(np.float64)
         bad = ~np.isfinite(scores).all(axis=1)
         if bad.any():
             # Finite in float32 yet too large for the goodness (a sum of
@@ -535,7 +535,8 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
             seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
             labels = sample_wrong_labels(labels, len(self.classes_), torch.Generator().manual_seed(int(seed)))
         device, network = self._network_on_device()
-        latents = map_in_chunks(network.activities, to_tensor(X, device), labels=labels.to(device), out_device="cpu")
+        latents = map_in_chunks(network.activities, to_tensor(X, "cpu"), labels=labels, out_device="cpu",
+                                device=device)
         return [h.numpy() for h in latents]
 
     def __sklearn_tags__(self):
@@ -621,8 +622,9 @@ def _collapsed_layers(activity_pairs):
     return collapsed
 
 
-def _class_scores(network, X_t, score_layers, probability=False):
-    return map_in_chunks(lambda block: network.class_scores(block, score_layers, probability), X_t)
+def _class_scores(network, X_t, score_layers, probability=False, device=None):
+    return map_in_chunks(lambda block: network.class_scores(block, score_layers, probability), X_t, device=device,
+                         fan_out=network.n_classes)
 
 
 _COMMON_PARAMETERS_DOC = """

@@ -638,8 +638,8 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         # 4x the classifiers' chunk: their rows fan out over the classes, these
         # do not. Each chunk's features go to the CPU as they are made (on a
         # GPU, all rows' features at once can outweigh X).
-        features = map_in_chunks(lambda block: network.features(block, layers_out), to_tensor(X, device), scale=4,
-                                 out_device="cpu")
+        features = map_in_chunks(lambda block: network.features(block, layers_out), to_tensor(X, "cpu"), scale=4,
+                                 out_device="cpu", device=device)
         return features.numpy().astype(X.dtype, copy=False)
 
     def __sklearn_tags__(self):

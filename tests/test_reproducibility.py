@@ -121,3 +121,40 @@ def test_input_tensor_shares_writable_float32_arrays_and_copies_the_rest():
         tensor = to_tensor(other, cpu)
         assert tensor.dtype == torch.float32 and tensor.is_contiguous()
         np.testing.assert_array_equal(tensor.numpy(), other)
+
+
+def test_inference_chunks_move_to_the_device_one_at_a_time():
+    # Inference keeps X on the CPU and moves one fixed-size chunk at a time
+    # to the computing device (a GPU need not hold X whole). "meta" stands in
+    # for a GPU here: tensors with shapes but no data.
+    from skff._base import CPU_INFERENCE_CHUNK, GPU_INFERENCE_CHUNK, inference_chunk, map_in_chunks
+
+    X = torch.zeros(10_000, 3)
+    seen = []
+
+    def record(block):
+        seen.append((block.device.type, block.shape[0]))
+        return block.sum(dim=1)
+
+    out = map_in_chunks(record, X, device="meta")
+    assert out.device.type == "meta" and out.shape == (10_000,)
+    assert seen == [("meta", GPU_INFERENCE_CHUNK)] * 3  # the last chunk padded to the common size
+    seen.clear()
+    map_in_chunks(record, X)
+    assert set(seen) == {("cpu", CPU_INFERENCE_CHUNK)}
+
+    # GPU chunks shrink beyond ten classes (a classifier's rows fan out over
+    # them); the CPU chunk never changes, so CPU results keep their bits.
+    gpu = torch.device("cuda")
+    assert inference_chunk(gpu, fan_out=2) == inference_chunk(gpu, fan_out=10) == GPU_INFERENCE_CHUNK
+    assert inference_chunk(gpu, fan_out=100) == GPU_INFERENCE_CHUNK // 10
+    assert inference_chunk(gpu, fan_out=10**6) == CPU_INFERENCE_CHUNK
+    assert inference_chunk(torch.device("cpu"), fan_out=100) == CPU_INFERENCE_CHUNK
+
+
+@pytest.mark.parametrize("case_id", CASE_IDS)
+def test_fitted_module_keeps_no_gradients(case_id):
+    # The last step's gradients would double a fitted model's memory.
+    X_train, _, y_train, _ = digits()
+    model = make(case_id).fit(X_train, y_train)
+    assert all(p.grad is None for p in model.module_.parameters())

@@ -13,6 +13,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
+import skff
 from skff import (
     ActivationLearningAnomalyDetector,
     FFClassifier,
@@ -378,6 +379,7 @@ def test_network_too_large_for_memory_is_a_memory_error(make, iris):
     "DefaultCPUAllocator: not enough memory: you tried to allocate 10 bytes",  # Windows, mimalloc builds
     "CUDA out of memory. Tried to allocate 2.00 GiB",
     "CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`",
+    "cuDNN error: CUDNN_STATUS_ALLOC_FAILED",
 ])
 def test_torch_allocation_failures_become_memory_errors(message, iris, monkeypatch):
     import skff._ff
@@ -393,6 +395,31 @@ def test_torch_allocation_failures_become_memory_errors(message, iris, monkeypat
     monkeypatch.setattr(skff._ff, "to_tensor", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("shape mismatch")))
     with pytest.raises(RuntimeError, match="^shape mismatch$"):
         FFClassifier(hidden_layer_sizes=(4,), device="cpu").fit(X, y)
+
+
+def test_out_of_memory_error_frees_the_failed_fits_tensors(iris, monkeypatch):
+    # A retry with a smaller batch_size, inside the except block, must not
+    # find the failed fit's data and network still held by a traceback.
+    import weakref
+
+    import skff._ff
+
+    allocated = []
+
+    def allocate_then_fail(X, device):
+        data = torch.as_tensor(X, dtype=torch.float32)
+        allocated.append(weakref.ref(data))
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    X, y = iris
+    monkeypatch.setattr(skff._ff, "to_tensor", allocate_then_fail)
+    try:
+        FFClassifier(hidden_layer_sizes=(4,), device="cpu").fit(X, y)
+    except skff.FitOutOfMemoryError as exc:
+        assert allocated[0]() is None
+        assert "CUDA out of memory" in str(exc) and "CUDA out of memory" in str(exc.__cause__)
+    else:
+        pytest.fail("no FitOutOfMemoryError")
 
 
 def test_failed_continuation_leaves_the_callbacks_that_ran_unchanged(iris):

@@ -150,12 +150,11 @@ class CompetitiveLayer(nn.Module):
         a = y.abs()
         mean = a.mean(dim=0)
         std = a.std(dim=0, correction=0) if a.shape[0] > 1 else torch.zeros_like(mean)
-        if int(self.n_stat_updates) == 0:
-            self.abs_mean.copy_(mean)
-            self.abs_std.copy_(std)
-        else:
-            self.abs_mean.lerp_(mean, self.momentum)
-            self.abs_std.lerp_(std, self.momentum)
+        # Chosen on the device: reading the counter on the host would stall
+        # a GPU once per layer and batch.
+        first = self.n_stat_updates == 0
+        self.abs_mean.copy_(torch.where(first, mean, self.abs_mean.lerp(mean, self.momentum)))
+        self.abs_std.copy_(torch.where(first, std, self.abs_std.lerp(std, self.momentum)))
         self.n_stat_updates += 1
 
     def transmit(self, y, kind):
