@@ -22,19 +22,23 @@ in the same run.
 whole of the largest sets (``11_donors``, ``16_http``) in a fresh subprocess
 each and reports fit/score time and the subprocess's peak resident memory.
 
-Data: ``../shared/data/adbench_classical/*.npz`` beside the checkout (arrays
-``X``, ``y``), or ``--data`` / the ``SKFF_DATA`` environment variable.
+Data: ``adbench_classical/*.npz`` (arrays ``X``, ``y``) in the shared data
+folder: ``$SKFF_DATA`` if set, else ``../shared/data`` beside the checkout;
+``--data`` names the folder of ``.npz`` files itself.
+
+The JSON goes to ``benchmarks/results/adbench[_TAG].json`` (``--scale``:
+``adbench_scale[_TAG].json``); ``--out-dir`` writes it elsewhere.
 
 Examples::
 
     OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_adbench.py
-    OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_adbench.py --datasets wine WBC --methods al iforest
+    OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_adbench.py --datasets wine WDBC --methods al iforest
     OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_adbench.py --scale
 """
 
 import argparse
+import importlib.util
 import json
-import os
 import pathlib
 import resource
 import subprocess
@@ -53,11 +57,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import OneClassSVM
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from _common import ROOT, add_output_arguments, data_root, results_path
+
 sys.path.insert(0, str(ROOT))
 from skff import ActivationLearningAnomalyDetector  # noqa: E402
 
-DEFAULT_DATA = os.environ.get("SKFF_DATA", str(ROOT.parent / "shared" / "data" / "adbench_classical"))
+METHODS = ["al", "al_nobins", "al_paper", "iforest", "lof", "ocsvm", "knn", "ecod"]
+PYOD_METHODS = {"knn", "ecod"}
 SUBSAMPLED = {"lof", "knn", "ocsvm"}
 SCALE_SETS = ["11_donors", "16_http"]
 
@@ -95,13 +101,16 @@ def make_method(name, seed, al_params):
         return LocalOutlierFactor(novelty=True)
     if name == "ocsvm":
         return OneClassSVM()
-    if name in ("knn", "ecod"):
+    if name in PYOD_METHODS:
         return _PyOD(name)
     raise ValueError(name)
 
 
 def load(data_dir, name):
-    data = np.load(pathlib.Path(data_dir) / f"{name}.npz", allow_pickle=False)
+    path = pathlib.Path(data_dir) / f"{name}.npz"
+    if not path.is_file():
+        raise SystemExit(f"{path} not found: pass --data (the folder of .npz files) or set SKFF_DATA.")
+    data = np.load(path, allow_pickle=False)
     return data["X"].astype(np.float64), data["y"].astype(int)
 
 
@@ -128,13 +137,17 @@ def run_one(name, X_train, X_test, y_test, seed, al_params, max_train):
     }
 
 
-def dataset_names(data_dir, wanted):
+def dataset_names(data_dir, wanted, exclude):
     names = sorted(p.stem for p in pathlib.Path(data_dir).glob("*.npz"))
     if not names:
-        raise SystemExit(f"no .npz files in {data_dir}: pass --data or set SKFF_DATA.")
+        raise SystemExit(f"no .npz files in {data_dir}: pass --data (the folder of .npz files) or set SKFF_DATA.")
     names.sort(key=lambda s: int(s.split("_")[0]) if s.split("_")[0].isdigit() else 0)
     if wanted:
         names = [n for n in names if any(w.lower() in n.lower() for w in wanted)]
+    names = [n for n in names if not any(e in n for e in exclude)]
+    if not names:
+        patterns = (["--datasets", *wanted] if wanted else []) + (["--exclude", *exclude] if exclude else [])
+        raise SystemExit(f"no data set in {data_dir} matches {' '.join(patterns)}")
     return names
 
 
@@ -205,8 +218,11 @@ def run_scale(args):
             out = subprocess.run(
                 [sys.executable, __file__, "--scale-child", name, method, "--data", args.data,
                  "--seeds", str(args.seeds[0])],
-                check=True, capture_output=True, text=True,
+                capture_output=True, text=True,
             )
+            if out.returncode:
+                last = "\n".join(out.stderr.strip().splitlines()[-5:])
+                raise SystemExit(f"--scale: the {method} fit on {name} failed (exit {out.returncode}):\n{last}")
             result = json.loads(out.stdout.strip().splitlines()[-1])
             rows.append({"dataset": name, "method": method, **result})
             print(f"{name:12s} {method:8s} n_train={result['n_train']:7d} fit {result['fit_seconds']:7.2f}s  "
@@ -217,19 +233,22 @@ def run_scale(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=DEFAULT_DATA)
+    parser.add_argument("--data", default=str(data_root() / "adbench_classical"),
+                        help="folder of the .npz files (default: adbench_classical in $SKFF_DATA or "
+                             "../shared/data)")
     parser.add_argument("--datasets", nargs="*", help="substrings of data set names (default: all)")
     parser.add_argument("--exclude", nargs="*", default=[], help="substrings of data set names to skip")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--methods", nargs="+", default=["al", "al_nobins", "al_paper", "iforest", "lof", "ocsvm", "knn", "ecod"])
+    parser.add_argument("--methods", nargs="+", choices=METHODS, default=METHODS, metavar="METHOD",
+                        help=f"any of {', '.join(METHODS)} (default: all; knn and ecod need PyOD)")
     parser.add_argument("--max-train", type=int, default=20000,
                         help="training rows for lof/knn/ocsvm (random subsample above it; 0 = all)")
     parser.add_argument("--al-params", nargs="*", help="key=value overrides of the detector's parameters")
-    parser.add_argument("--tag", default="", help="suffix of the JSON file name")
     parser.add_argument("--scale", action="store_true", help="full-size fits of the largest sets")
     parser.add_argument("--scale-child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--from-json", nargs="+", help="only print the tables of earlier runs (merged)")
     parser.add_argument("--markdown", action="store_true", help="print the tables as markdown")
+    add_output_arguments(parser)
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     if args.scale_child:
@@ -240,26 +259,32 @@ def main():
         merged, methods, seeds = {}, [], None
         for file in args.from_json:
             saved = json.loads(pathlib.Path(file).read_text())
+            if not (isinstance(saved, dict) and "results" in saved):
+                # e.g. adbench_scale*.json, which the glob adbench*.json also matches
+                print(f"skipping {file}: not a bench_adbench.py comparison", file=sys.stderr)
+                continue
             seeds = saved["args"]["seeds"]
             methods += [m for m in saved["args"]["methods"] if m not in methods]
             for dataset, cells in saved["results"].items():
                 merged.setdefault(dataset, {}).update(cells)
+        if not merged:
+            raise SystemExit("--from-json: none of the files is a bench_adbench.py comparison")
         print_tables(merged, methods, seeds, args.markdown)
         return
 
-    out_dir = ROOT / "benchmarks" / "results"
-    out_dir.mkdir(parents=True, exist_ok=True)
     if args.scale:
         rows = run_scale(args)
-        path = out_dir / f"adbench_scale{args.tag}.json"
+        path = results_path(args, "adbench_scale")
         path.write_text(json.dumps(rows, indent=2))
         print(f"wrote {path}")
         return
 
+    if PYOD_METHODS & set(args.methods) and importlib.util.find_spec("pyod") is None:
+        parser.error("knn and ecod need PyOD: pip install -e .[benchmarks] (or leave them out of --methods)")
     al_params = parse_params(args.al_params)
-    names = [n for n in dataset_names(args.data, args.datasets) if not any(e in n for e in args.exclude)]
+    names = dataset_names(args.data, args.datasets, args.exclude)
     results = {}
-    path = out_dir / f"adbench{args.tag}.json"
+    path = results_path(args, "adbench")
     for name in names:
         X, y = load(args.data, name)
         results[name] = {m: [] for m in args.methods}

@@ -21,7 +21,8 @@ Usage::
     OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=1 python benchmarks/bench_al_sparse.py [--rounds 3]
         [--n-features 10 27 100 400] [--n-samples 5000] [--data DIR --datasets magic ALOI mnist]
 
-Results are printed and written to ``benchmarks/results/al_sparse[_TAG].json``.
+Results are printed and written to ``benchmarks/results/al_sparse[_TAG].json``
+(``--out-dir`` writes it elsewhere).
 """
 
 import argparse
@@ -35,6 +36,7 @@ import numpy as np
 import torch
 from sklearn.preprocessing import StandardScaler
 
+from _common import add_output_arguments, results_path
 from skff import ActivationLearningAnomalyDetector
 from skff.functional import competitive_update
 from skff.nn import ActivationLearningNetwork, CompetitiveLayer
@@ -79,7 +81,7 @@ def main():
     parser.add_argument("--data", type=pathlib.Path, default=None)
     parser.add_argument("--datasets", nargs="*", default=["magic", "ALOI", "mnist", "InternetAds"])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--tag", default="")
+    add_output_arguments(parser)
     args = parser.parse_args()
     torch.manual_seed(0)
 
@@ -110,7 +112,7 @@ def main():
         results[name] = dict(shape=list(X.shape), rounds=rounds, median_ratio=statistics.median(ratios))
         print(f"{name:<28} median: the coded fit is {statistics.median(ratios):.2f}x as fast", flush=True)
 
-    out = pathlib.Path(__file__).parent / "results" / f"al_sparse{'_' + args.tag if args.tag else ''}.json"
+    out = results_path(args, "al_sparse")
     out.write_text(json.dumps(dict(args={k: str(v) for k, v in vars(args).items()}, results=results), indent=1))
     print(f"wrote {out}")
 

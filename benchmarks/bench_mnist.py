@@ -6,8 +6,12 @@ the epoch with the best validation accuracy is kept; its *test* accuracy is
 reported. The test set is never used for selection. Also reported: the
 validation accuracy after every epoch and the first epoch reaching a target.
 
-Data: ``../shared/data/{mnist,fashion_mnist}/*.npz`` beside the checkout
-(see that folder's README); point ``--data-dir`` elsewhere if needed.
+Data: ``{mnist,fashion_mnist}/*.npz`` in the shared data folder (see its
+README): ``$SKFF_DATA`` if set, else ``../shared/data`` beside the checkout;
+``--data-dir`` overrides both.
+
+The JSON goes to ``benchmarks/results/DATASET_ESTIMATOR[_gpu][_TAG].json``
+(``--out-dir`` writes it elsewhere).
 
 Examples::
 
@@ -25,17 +29,17 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from _common import add_output_arguments, data_root, results_path
 from skff import FFClassifier, PolarFFClassifier
 from skff._device import resolve_device
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 ESTIMATORS = {"polar": PolarFFClassifier, "ff": FFClassifier}
 
 
 def load(data_dir, dataset):
     path = pathlib.Path(data_dir) / dataset / f"{dataset}.npz"
     if not path.exists():
-        raise SystemExit(f"{path} not found: pass --data-dir pointing at shared/data.")
+        raise SystemExit(f"{path} not found: pass --data-dir (or set SKFF_DATA) pointing at shared/data.")
     data = np.load(path)
     # Pixels scaled to [0, 1], as in the papers.
     return (data["X_train"].astype(np.float32) / 255, data["y_train"],
@@ -46,7 +50,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=["mnist", "fashion_mnist"], default="mnist")
     parser.add_argument("--estimator", choices=sorted(ESTIMATORS), default="polar")
-    parser.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--data-dir", default=str(data_root()),
+                        help="the shared data folder (default: $SKFF_DATA or ../shared/data)")
     parser.add_argument("--max-iter", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=None, help="default: the estimator's")
     parser.add_argument("--learning-rate", type=float, default=None, help="default: the estimator's")
@@ -54,6 +59,7 @@ def main():
     parser.add_argument("--target", type=float, default=0.98, help="validation accuracy to reach")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
+    add_output_arguments(parser)
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
@@ -91,10 +97,9 @@ def main():
         "device": str(resolve_device(args.device)),
     }
     print(json.dumps({k: v for k, v in result.items() if k != "params"}, indent=1))
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(exist_ok=True)
     suffix = "" if result["device"] == "cpu" else "_gpu"
-    (out / f"{args.dataset}_{args.estimator}{suffix}.json").write_text(json.dumps(result, indent=2, default=str))
+    path = results_path(args, f"{args.dataset}_{args.estimator}{suffix}")
+    path.write_text(json.dumps(result, indent=2, default=str))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ Usage::
     OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_model_selection.py [--repeats 3]
 
 Needs ``pip install "dask[distributed]"`` (the ``dask`` extra) for the Dask run.
+The JSON goes to ``benchmarks/results/model_selection[_TAG].json``
+(``--out-dir`` writes it elsewhere).
 """
 
 import argparse
@@ -31,6 +33,7 @@ import json
 import os
 import pathlib
 import statistics
+import tempfile
 import time
 import warnings
 
@@ -43,18 +46,16 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from _common import add_output_arguments, results_path
 from skff import PolarFFClassifier
 from skff.callbacks import Callback
-
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 class ThreadProbe(Callback):
     """Records torch's thread count where the fit runs (inside the worker)."""
 
     def on_train_begin(self, estimator, **kwargs):
-        path = pathlib.Path(os.environ.get("SKFF_THREAD_LOG", "/tmp/skff_threads.log"))
-        with path.open("a") as log:
+        with open(os.environ["SKFF_THREAD_LOG"], "a") as log:
             log.write(f"{os.getpid()} {torch.get_num_threads()}\n")
 
 
@@ -83,15 +84,7 @@ def timed(run, repeats, log):
     return statistics.median(seconds), result, threads
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--no-dask", action="store_true")
-    args = parser.parse_args()
-    log = pathlib.Path("/tmp/skff_threads.log")
-    os.environ["SKFF_THREAD_LOG"] = str(log)
-    X, y = load_digits(return_X_y=True)
-
+def run_searches(X, y, args, log):
     rows = {}
     rows["sequential (n_jobs=1)"] = timed(lambda: search(1).fit(X, y), args.repeats, log)
     rows["joblib loky, n_jobs=2"] = timed(lambda: search(2).fit(X, y), args.repeats, log)
@@ -105,6 +98,21 @@ def main():
                     return search(-1).fit(X, y)
 
             rows["Dask LocalCluster, 2 workers x 1 thread"] = timed(on_dask, args.repeats, log)
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-dask", action="store_true")
+    add_output_arguments(parser)
+    args = parser.parse_args()
+    X, y = load_digits(return_X_y=True)
+    with tempfile.TemporaryDirectory(prefix="skff_threads_") as tmp:
+        # The probes append here from every worker process (they inherit the variable).
+        log = pathlib.Path(tmp) / "threads.log"
+        os.environ["SKFF_THREAD_LOG"] = str(log)
+        rows = run_searches(X, y, args, log)
 
     base, reference = rows["sequential (n_jobs=1)"][:2]
     print(f"{'run':42} {'seconds':>8} {'speed-up':>9}  {'torch threads':>13}  same best  max |d score|")
@@ -116,9 +124,7 @@ def main():
         out[name] = {"seconds": seconds, "speedup": base / seconds, "torch_threads": threads,
                      "same_best_params": same, "max_score_difference": delta, "best_params": gs.best_params_}
     print(f"machine: {os.cpu_count()} cores; torch {torch.__version__}; best {reference.best_params_}")
-    results = ROOT / "benchmarks" / "results"
-    results.mkdir(exist_ok=True)
-    (results / "model_selection.json").write_text(json.dumps(out, indent=2))
+    results_path(args, "model_selection").write_text(json.dumps(out, indent=2))
 
 
 if __name__ == "__main__":

@@ -21,8 +21,12 @@ Also measured: training samples/s of the encoder, the same as a fraction
 of the torch matmul throughput on the training step's matmul shapes (dense
 encoder), and ``transform`` features/s.
 
-Data: ``../shared/data/mnist/mnist.npz`` beside the checkout (see that
-folder's README); point ``--data-dir`` (or ``SKFF_DATA``) elsewhere.
+Data: ``mnist/mnist.npz`` in the shared data folder (see its README):
+``$SKFF_DATA`` if set, else ``../shared/data`` beside the checkout;
+``--data-dir`` overrides both.
+
+The JSON goes to ``benchmarks/results/scff_ENCODER[_TAG].json``
+(``--out-dir`` writes it elsewhere).
 
 Examples::
 
@@ -37,7 +41,6 @@ Examples::
 
 import argparse
 import json
-import os
 import pathlib
 import time
 import warnings
@@ -46,17 +49,17 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
+from _common import add_output_arguments, data_root, results_path
 from skff import SCFFTransformer
 from skff.functional.contrastive import random_translate
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 INPUT_SHAPES = {"dense": (1, 28, 28), "conv": (1, 28, 28), "birnn": (28, 28)}
 
 
 def load(data_dir, dataset):
     path = pathlib.Path(data_dir) / dataset / f"{dataset}.npz"
     if not path.exists():
-        raise SystemExit(f"{path} not found: pass --data-dir pointing at shared/data.")
+        raise SystemExit(f"{path} not found: pass --data-dir (or set SKFF_DATA) pointing at shared/data.")
     data = np.load(path)
     X, y = data["X_train"].astype(np.float32) / 255, data["y_train"].astype(np.int64)
     X_test, y_test = data["X_test"].astype(np.float32) / 255, data["y_test"].astype(np.int64)
@@ -238,7 +241,8 @@ def run(args, untrained, refit_epoch=None):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=os.environ.get("SKFF_DATA", str(ROOT.parent / "shared" / "data")))
+    parser.add_argument("--data-dir", default=str(data_root()),
+                        help="the shared data folder (default: $SKFF_DATA or ../shared/data)")
     parser.add_argument("--encoder", choices=["dense", "conv", "birnn"], default="dense")
     parser.add_argument("--hidden", type=int, nargs="+")
     parser.add_argument("--max-iter", type=int, nargs="+", help="epochs per layer")
@@ -275,7 +279,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--verbose", type=int, default=0)
-    parser.add_argument("--tag", default="")
+    add_output_arguments(parser)
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
@@ -309,10 +313,7 @@ def main():
             line += (f", {r['train_fraction_of_matmul']:.0%} of the torch matmul throughput on the same shapes "
                      f"(matmuls alone: {r['matmul_bound_seconds']:.0f}s)")
         print(line)
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(exist_ok=True)
-    name = f"scff_{args.encoder}{'_' + args.tag if args.tag else ''}.json"
-    (out / name).write_text(json.dumps(results, indent=2))
+    results_path(args, f"scff_{args.encoder}").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -26,19 +26,21 @@ With ``--trace-epochs 1 2 5 ...`` each configuration is instead fitted
 once per fold and seed, and the 3-fold CV accuracy of its features is
 measured after each listed epoch (epoch 0: the initial weights), which
 shows whether more updates help (one-layer configurations; ``"tol": 0``
-keeps the loss-based stopping rule from ending a fold early).
+keeps the loss-based stopping rule from ending a fold early). The trace
+already scores the untrained encoder (epoch 0) and reports every gain
+against it, so ``--compare-untrained`` does not go with it.
 
 Usage::
 
     OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_scff_digits.py [--configs '[{...}, ...]'] [--tag NAME]
         [--seeds 0 1 2] [--compare-untrained | --trace-epochs 1 2 5 10]
 
-Results are printed and written to ``benchmarks/results/scff_digits[_TAG].json``.
+Results are printed and written to ``benchmarks/results/scff_digits[_TAG].json``
+(``--out-dir`` writes it elsewhere).
 """
 
 import argparse
 import json
-import pathlib
 import time
 import warnings
 
@@ -51,6 +53,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from _common import add_output_arguments, results_path
 from skff import SCFFTransformer
 from skff.callbacks import Callback
 
@@ -121,7 +124,6 @@ def trace(config, seed, data, folds, epochs):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", type=json.loads, default=DEFAULT_CONFIGS)
-    parser.add_argument("--tag", default="")
     parser.add_argument("--seeds", type=int, nargs="+", default=None,
                         help="fit every configuration once per seed (overrides its random_state)")
     parser.add_argument("--trace-epochs", type=int, nargs="+", default=None,
@@ -129,7 +131,11 @@ def main():
                              "(one-layer configurations; set tol=0 to reach them all)")
     parser.add_argument("--compare-untrained", action="store_true",
                         help="also score each configuration with max_iter=0 (per seed) and report the gain")
+    add_output_arguments(parser)
     args = parser.parse_args()
+    if args.trace_epochs and args.compare_untrained:
+        parser.error("--trace-epochs already scores the untrained encoder (epoch 0) and reports the gains "
+                     "against it; drop --compare-untrained")
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
     X, y = load_digits(return_X_y=True)
@@ -173,9 +179,7 @@ def main():
         result["seconds"] = time.perf_counter() - started
         results.append(result)
         print(f"{line}  {config}", flush=True)
-    out = pathlib.Path(__file__).resolve().parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / f"scff_digits{'_' + args.tag if args.tag else ''}.json").write_text(json.dumps(results, indent=2))
+    results_path(args, "scff_digits").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

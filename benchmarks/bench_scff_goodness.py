@@ -14,13 +14,13 @@ Usage::
     OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=1 python benchmarks/bench_scff_goodness.py [--rounds 5]
         [--encoder conv] [--n-samples 2000]
 
-Results are printed and written to ``benchmarks/results/scff_goodness[_TAG].json``.
+Results are printed and written to ``benchmarks/results/scff_goodness_ENCODER[_TAG].json``
+(``--out-dir`` writes it elsewhere).
 """
 
 import argparse
 import contextlib
 import json
-import pathlib
 import statistics
 import time
 import warnings
@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
+from _common import add_output_arguments, results_path
 import skff.nn.scff as scff_nn
 from skff import SCFFTransformer
 from skff.functional import mean_square_goodness
@@ -58,7 +59,7 @@ def main():
     parser.add_argument("--encoder", choices=sorted(CONFIGS), default="conv")
     parser.add_argument("--n-samples", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--tag", default="")
+    add_output_arguments(parser)
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
@@ -76,11 +77,9 @@ def main():
     median = statistics.median(r["speedup"] for r in rounds)
     print(f"{args.encoder}: median speed-up of the fused goodness {median:.2f}x over {args.rounds} rounds "
           f"({args.n_samples} samples, one epoch per layer, {torch.get_num_threads()} thread(s))")
-    out = pathlib.Path(__file__).resolve().parent / "results"
-    out.mkdir(exist_ok=True)
-    name = f"scff_goodness_{args.encoder}{'_' + args.tag if args.tag else ''}.json"
-    (out / name).write_text(json.dumps({"args": vars(args), "threads": torch.get_num_threads(),
-                                        "rounds": rounds, "median_speedup": median}, indent=2))
+    path = results_path(args, f"scff_goodness_{args.encoder}")
+    path.write_text(json.dumps({"args": vars(args), "threads": torch.get_num_threads(),
+                                "rounds": rounds, "median_speedup": median}, indent=2))
 
 
 if __name__ == "__main__":

@@ -19,12 +19,12 @@ Usage::
     OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_speed.py [--samples 10240] [--repeats 15]
 
 Synthetic data is enough here (speed does not depend on the pixel values);
-results are printed as a table and written to ``benchmarks/results/speed.json``.
+results are printed as a table and written to ``benchmarks/results/speed[_TAG].json``
+(``--out-dir`` writes it elsewhere).
 """
 
 import argparse
 import json
-import pathlib
 import time
 import warnings
 
@@ -32,6 +32,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from _common import add_output_arguments, results_path
 from skff import PolarFFClassifier
 from skff._engine import _make_optimizer
 
@@ -132,6 +133,7 @@ def main():
     parser.add_argument("--samples", type=int, default=10240)
     parser.add_argument("--repeats", type=int, default=15,
                         help="interleaved timing rounds (single rounds swing by +-20%% on a shared machine)")
+    add_output_arguments(parser)
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
 
@@ -203,9 +205,7 @@ def main():
     print(f"training GFLOP/s {achieved / 1e9:.1f} (median time) of matmul {gemm / 1e9:.1f} (median) on the same shapes; "
           "median of the per-round shares: "
           f"{results['train_fraction_of_gemm']:.0%}  (target >= 70%)")
-    out = pathlib.Path(__file__).resolve().parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "speed.json").write_text(json.dumps(results, indent=2))
+    results_path(args, "speed").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
