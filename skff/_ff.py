@@ -488,7 +488,17 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         return proba / proba.sum(axis=1, keepdims=True)
 
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            ``-inf`` for a class whose probability is 0.
+        """
         with np.errstate(divide="ignore"):  # -inf for a class whose summed probability is 0
             return np.log(self.predict_proba(X))
 
