@@ -41,7 +41,8 @@ def models():
         ),
         # SCFF standardises each row over its features, which loses a row's
         # overall level: fine for images (digits), costly on breast_cancer,
-        # where that level is much of the signal (docs/scff.md, "Tabular data").
+        # where that level is much of the signal; standardize_samples=False
+        # keeps it (docs/scff.md, "Tabular data").
         "SCFF + LogisticRegression": make_pipeline(
             SCFFTransformer(hidden_layer_sizes=(100,), learning_rate_init=0.01, random_state=0),
             LogisticRegression(max_iter=2000),

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_digits, make_circles
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
@@ -286,6 +286,49 @@ def test_learned_features_beat_raw_pixels_and_untrained_weights_across_seeds(par
                          for seed in range(3)])
     assert trained > raw + 0.005, (trained, raw)
     assert trained > untrained + 0.005, (trained, untrained)
+
+
+def test_tabular_rows_keep_their_level_without_sample_standardisation():
+    # Two features standardised per sample keep only the sign of their
+    # difference: the circles are lost. Passed on as a StandardScaler left
+    # them, the first layer's features separate the circles linearly
+    # (5-fold CV: 0.992 against 0.468 standardised and 0.456 for a logistic
+    # regression on the two features; docs/scff.md).
+    X, y = make_circles(500, noise=0.1, factor=0.5, random_state=0)
+    cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+
+    def cv_mean(*steps):
+        return cross_val_score(make_pipeline(StandardScaler(), *steps, LogisticRegression(max_iter=2000)),
+                               X, y, cv=cv).mean()
+
+    raw = cv_mean()
+    standardised = cv_mean(SCFFTransformer(random_state=0, device="cpu"))
+    as_scaled = cv_mean(SCFFTransformer(standardize_samples=False, random_state=0, device="cpu"))
+    assert raw < 0.6 and standardised < 0.6, (raw, standardised)
+    assert as_scaled > 0.95, as_scaled
+
+
+@pytest.mark.parametrize("encoder, shape", [("dense", None), ("conv", (1, 8, 8)), ("birnn", (8, 8))])
+def test_standardize_samples_false_feeds_the_first_layer_the_input_as_it_is(encoder, shape):
+    X = load_digits(return_X_y=True)[0][:300] / 16.0
+    params = dict(encoder=encoder, input_shape=shape, hidden_layer_sizes=(8,), max_iter=1, random_state=0,
+                  device="cpu")
+    off = SCFFTransformer(standardize_samples=False, **params).fit(X)
+    on = SCFFTransformer(**params).fit(X)
+    assert np.isfinite(off.transform(X)).all()
+    assert not np.allclose(off.transform(X), on.transform(X))
+    # Unstandardised, a row and twice it are different inputs; standardised,
+    # the same (to the standardisation's epsilon, 1e-5 on the variance).
+    assert np.abs(off.transform(X[:20]) - off.transform(2 * X[:20])).max() > 0.05
+    np.testing.assert_allclose(on.transform(X[:20]), on.transform(2 * X[:20]), atol=1e-3)
+    # A network pickled before the option existed standardised its input.
+    network = pickle.loads(pickle.dumps(on.module_))
+    del network.standardize_input
+    x = torch.as_tensor(X[:20], dtype=torch.float32)
+    torch.testing.assert_close(network.features(x, [0]), on.module_.features(x, [0]))
+    # A changed standardize_samples is a new network: continuing training refuses it.
+    with pytest.raises(ValueError, match="standardize_samples"):
+        on.set_params(warm_start=True, standardize_samples=False).fit(X)
 
 
 # -- behaviour ---------------------------------------------------------------------

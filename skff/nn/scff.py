@@ -109,7 +109,11 @@ class DenseSCFFLayer(nn.Module):
 
     def prepare(self, x):
         """Flatten each sample and standardise it: shape ``(n, in_features)``."""
-        return standardize(x.flatten(1))
+        return standardize(self.shape_input(x))
+
+    def shape_input(self, x):
+        """:meth:`prepare` without the standardisation: each sample flattened."""
+        return x.flatten(1)
 
     def project(self, x):
         """``u = W x`` for prepared input ``x``, without bias: ``(n, units)``."""
@@ -205,6 +209,10 @@ class ConvSCFFLayer(nn.Module):
     def prepare(self, x):
         """Standardise each image over all its channels and pixels."""
         return standardize(x)
+
+    def shape_input(self, x):
+        """:meth:`prepare` without the standardisation: the images as they are."""
+        return x
 
     def project(self, x):
         """Bias-free convolution of prepared images: ``(n, channels, H, W)``."""
@@ -328,6 +336,10 @@ class BiRNNSCFFLayer(nn.Module):
         """
         return standardize(x, start_dim=1)
 
+    def shape_input(self, x):
+        """:meth:`prepare` without the standardisation: the sequences as they are."""
+        return x
+
     def project(self, x):
         """``W_ih x_t`` at every step, both directions: ``(n, T, 2 * hidden_size)``."""
         return x @ self.weight_ih.T
@@ -405,12 +417,17 @@ class SCFFNetwork(nn.Module):
     input_shape : tuple of int
         Shape of one sample as the first layer expects it; inputs are
         reshaped to ``(n, *input_shape)``, so flat rows are accepted.
+    standardize_input : bool, default=True
+        Whether the first layer standardises each sample (its ``prepare``)
+        or takes it as it is (its ``shape_input``). Later layers always
+        standardise.
 
     Attributes
     ----------
     layers : torch.nn.ModuleList
     threshold_pos, threshold_neg, penalty : list of float
     input_shape : tuple of int
+    standardize_input : bool
 
     See Also
     --------
@@ -457,9 +474,13 @@ class SCFFNetwork(nn.Module):
     True
     """
 
-    def __init__(self, layers, threshold_pos, threshold_neg, penalty, input_shape):
+    # Networks pickled before the option existed standardised their input.
+    standardize_input = True
+
+    def __init__(self, layers, threshold_pos, threshold_neg, penalty, input_shape, standardize_input=True):
         super().__init__()
         self.layers = nn.ModuleList(layers)
+        self.standardize_input = bool(standardize_input)
         self.threshold_pos = list(threshold_pos)
         self.threshold_neg = list(threshold_neg)
         self.penalty = list(penalty)
@@ -487,10 +508,11 @@ class SCFFNetwork(nn.Module):
     def _input(self, x, augment=None):
         x = x.view(x.shape[0], *self.input_shape)
         first = self.layers[0]
+        prepare = first.prepare if self.standardize_input else first.shape_input
         if augment is None:
-            view = first.prepare(x)
+            view = prepare(x)
             return (view, view)
-        return (first.prepare(augment(x)), first.prepare(augment(x)))
+        return (prepare(augment(x)), prepare(augment(x)))
 
     def _next_stream(self, index, z):
         # With pairing="streams" every later layer is unpaired and takes both
