@@ -41,6 +41,22 @@ def to_tensor(X, device):
     return torch.from_numpy(X).to(device)
 
 
+def check_finite_outputs(estimator, X, outputs, what):
+    """Raise a ValueError naming the rows of ``X`` whose ``outputs`` are not finite.
+
+    Inputs finite in float32 can still overflow the networks' arithmetic (a
+    sum of squares, a product with the weights): their outputs would be NaN
+    or inf, i.e. silent garbage.
+    """
+    bad = ~np.isfinite(outputs).all(axis=1)
+    if bad.any():
+        raise ValueError(
+            f"{type(estimator).__name__}: {int(bad.sum())} row(s) of X (first: row {int(bad.argmax())}, largest "
+            f"|value| {float(np.abs(X[bad]).max()):.3g}) give non-finite {what}: values that large "
+            "overflow float32 arithmetic. Scale X as the training data were scaled."
+        )
+
+
 # Largest finite float32: parameters and values used in the float32
 # computations must stay within it (beyond it they become inf).
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -314,6 +330,23 @@ class TorchModuleMixin:
         state = super().__getstate__()
         state.pop("_inference_cache", None)
         return state
+
+    # Parameters added after models were first stored, each with the value
+    # that reproduces what an older model did: loading one sets it, and
+    # records it as the fitted value where it defines the network (so that
+    # continued training refuses a change, as for a new model).
+    _PARAMS_ADDED = {}
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for name, value in self._PARAMS_ADDED.items():
+            if name in self.__dict__:
+                continue
+            setattr(self, name, value)
+            if name in self._ARCHITECTURE_PARAMS:
+                for record in ("_fitted_architecture", "_fitted_architecture_resolved"):
+                    if isinstance(self.__dict__.get(record), dict):
+                        self.__dict__[record].setdefault(name, _canonical(value))
 
 
 def _fingerprint(module):

@@ -21,6 +21,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._base import (
     FLOAT32_MAX,
     TorchModuleMixin,
+    check_finite_outputs,
     check_layer_indices,
     check_layer_sizes,
     keeps_state_on_failure,
@@ -430,15 +431,9 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         layers = self._score_layers(self.n_layers_)
         probability = self.predict_score == "probability"
         scores = _class_scores(network, to_tensor(X, "cpu"), layers, probability, device).cpu().numpy().astype(np.float64)
-        bad = ~np.isfinite(scores).all(axis=1)
-        if bad.any():
-            # Finite in float32 yet too large for the goodness (a sum of
-            # squares): the scores would be NaN and predict a constant.
-            raise ValueError(
-                f"{type(self).__name__}: {int(bad.sum())} row(s) of X (first: row {int(bad.argmax())}, largest "
-                f"|value| {float(np.abs(X[bad]).max()):.3g}) give non-finite class scores: values that large "
-                "overflow float32 arithmetic. Scale X as the training data were scaled."
-            )
+        # Finite in float32 yet too large for the goodness (a sum of squares):
+        # the scores would be NaN and predict a constant.
+        check_finite_outputs(self, X, scores, "class scores")
         return scores
 
     def decision_function(self, X):

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._base import (
     FLOAT32_MAX,
     TorchModuleMixin,
+    check_finite_outputs,
     check_layer_indices,
     check_layer_sizes,
     keeps_state_on_failure,
@@ -247,6 +248,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
 
     _ARCHITECTURE_PARAMS = ("hidden_layer_sizes", "encoder", "input_shape", "pairing", "sequence_features",
                             "standardize_samples", "threshold_pos", "threshold_neg", "penalty")
+    _PARAMS_ADDED = {"standardize_samples": True}
 
     _parameter_constraints = {
         "hidden_layer_sizes": [None, "array-like", Interval(Integral, 1, None, closed="left")],
@@ -482,11 +484,12 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
             raise ValueError(
                 f"{type(self).__name__} needs at least 2 samples to form negative pairs, got n_samples={X.shape[0]}."
             )
-        if X.shape[1] < 2:
+        if X.shape[1] < 2 and self.standardize_samples:
             # Standardising a single value per sample leaves 0: every sample
             # would look the same and the features would be constant.
             raise ValueError(
-                f"{type(self).__name__} needs at least 2 features (it standardises each sample), got 1 feature(s)."
+                f"{type(self).__name__} needs at least 2 features to standardise each sample, got 1 feature(s); "
+                "standardize_samples=False takes the samples as they are."
             )
         input_shape = self.input_shape_ if warm else self._resolve_input_shape(X.shape[1])
         sizes = self._layer_sizes()
@@ -656,8 +659,9 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         # do not. Each chunk's features go to the CPU as they are made (on a
         # GPU, all rows' features at once can outweigh X).
         features = map_in_chunks(lambda block: network.features(block, layers_out), to_tensor(X, "cpu"), scale=4,
-                                 out_device="cpu", device=device)
-        return features.numpy().astype(X.dtype, copy=False)
+                                 out_device="cpu", device=device).numpy()
+        check_finite_outputs(self, X, features, "features")
+        return features.astype(X.dtype, copy=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -19,7 +19,7 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
 
 from _cases import CASE_IDS, CASES, assert_same_outputs, digits, make, outputs
-from skff import FFClassifier
+from skff import FFClassifier, SCFFTransformer
 
 
 def _dump_pickle(model, path):
@@ -141,3 +141,23 @@ def test_a_model_pickled_before_resolved_architectures_continues_training():
     old.set_params(hidden_layer_sizes=(9,))
     with pytest.raises(ValueError, match="hidden_layer_sizes changed"):
         old.partial_fit(X / 16, y)
+
+
+def test_a_transformer_pickled_before_standardize_samples_loads_and_keeps_standardising():
+    # Stored before the parameter existed: loading sets it to what the model
+    # did, and continuing training refuses a change of it.
+    X, _ = load_digits(return_X_y=True)
+    scff = SCFFTransformer(hidden_layer_sizes=(8,), max_iter=1, random_state=0, device="cpu").fit(X)
+    state = dict(scff.__getstate__())
+    del state["standardize_samples"]
+    for record in ("_fitted_architecture", "_fitted_architecture_resolved"):
+        state[record] = {k: v for k, v in state[record].items() if k != "standardize_samples"}
+    del state["module_"].standardize_input
+    old = SCFFTransformer.__new__(SCFFTransformer)
+    old.__setstate__(state)
+    assert old.get_params()["standardize_samples"] is True and "SCFFTransformer" in repr(old)
+    np.testing.assert_array_equal(old.transform(X[:10]), scff.transform(X[:10]))
+    old.partial_fit(X)
+    old.set_params(standardize_samples=False)
+    with pytest.raises(ValueError, match="standardize_samples changed"):
+        old.partial_fit(X)

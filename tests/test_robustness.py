@@ -206,6 +206,31 @@ def test_input_too_large_to_score_is_an_error_not_nan(cls, iris):
             method(huge)
 
 
+@pytest.mark.parametrize("encoder, shape", [("dense", None), ("conv", (1, 2, 2)), ("birnn", (2, 2))])
+def test_scff_features_too_large_to_compute_are_an_error_not_nan(encoder, shape):
+    # Unstandardised rows near float32's maximum overflow the first layer.
+    X = np.random.RandomState(0).normal(size=(60, 4))
+    scff = SCFFTransformer(encoder=encoder, input_shape=shape, hidden_layer_sizes=(4,), max_iter=1,
+                           standardize_samples=False, device="cpu", random_state=0).fit(X)
+    # Finite features or an error, never NaN (the dense layer does overflow here).
+    try:
+        assert np.isfinite(scff.transform(X[:3] * 1e38)).all()
+    except ValueError as exc:
+        assert "row(s) of X" in str(exc) and "non-finite features" in str(exc)
+    else:
+        assert encoder != "dense", "the dense layer's output overflows at 1e38"
+    assert np.isfinite(scff.transform(X[:3] * 1e30)).all()
+
+
+def test_scff_takes_one_feature_when_it_does_not_standardise_samples():
+    X = np.random.RandomState(0).uniform(-2, 2, size=(300, 1))
+    with pytest.raises(ValueError, match="at least 2 features.*standardize_samples=False"):
+        SCFFTransformer(device="cpu").fit(X)
+    features = SCFFTransformer(standardize_samples=False, hidden_layer_sizes=(16,), max_iter=3, device="cpu",
+                               random_state=0).fit_transform(X)
+    assert features.shape == (300, 16) and np.isfinite(features).all()
+
+
 def test_early_stopping_on_small_data_with_many_classes():
     # 9 validation samples cannot hold one of each of 10 classes: a plain
     # random split, as MLPClassifier manages, rather than train_test_split's error.

@@ -560,7 +560,7 @@ def test_bad_input():
         _small().fit(X[0])
     with pytest.raises(ValueError, match="at least 2 samples"):
         _small().fit(X[:1])
-    with pytest.raises(ValueError, match=r"at least 2 features \(it standardises each sample\), got 1"):
+    with pytest.raises(ValueError, match=r"at least 2 features to standardise each sample, got 1 feature\(s\)"):
         _small().fit(X[:20, :1])
     # One unit, channel or hidden state per direction: its triangle
     # activity is always 0 (every feature was constant before this check).
