@@ -292,6 +292,16 @@ class TorchModuleMixin:
         self.callbacks_, self._callbacks_given = copies, given
         return copies
 
+    def _early_stopping(self, incremental):
+        """``early_stopping`` for this call; ``partial_fit`` refuses it.
+
+        As ``MLPClassifier``: one pass over a chunk has nothing to stop early.
+        """
+        if incremental and self.early_stopping:
+            raise ValueError(f"{type(self).__name__}.partial_fit does not support early_stopping=True; "
+                             "set early_stopping=False to train on chunks.")
+        return self.early_stopping
+
     def _carried_optimizer_states(self, incremental, warm):
         """Optimiser states a continued ``partial_fit`` call starts from (else None)."""
         # A copy: the optimiser updates its moments in place, and a failed

@@ -203,11 +203,7 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         cpu_gen, device_gen = make_generators(rng, device)
 
         X_val = y_val = weights_val = None
-        if incremental and self.early_stopping:
-            # As MLPClassifier: one pass over a chunk has nothing to stop early.
-            raise ValueError(f"{type(self).__name__}.partial_fit does not support early_stopping=True; "
-                             "set early_stopping=False to train on chunks.")
-        early_stopping = self.early_stopping
+        early_stopping = self._early_stopping(incremental)
         if early_stopping:
             n_classes_seen = np.unique(y_encoded).size
             # Stratified when it can be: every class needs two samples and
@@ -430,7 +426,8 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         device, network = self._network_on_device()
         layers = self._score_layers(self.n_layers_)
         probability = self.predict_score == "probability"
-        scores = _class_scores(network, to_tensor(X, "cpu"), layers, probability, device).cpu().numpy().astype(np.float64)
+        scores = _class_scores(network, to_tensor(X, "cpu"), layers, probability, device)
+        scores = scores.cpu().numpy().astype(np.float64)
         # Finite in float32 yet too large for the goodness (a sum of squares):
         # the scores would be NaN and predict a constant.
         check_finite_outputs(self, X, scores, "class scores")

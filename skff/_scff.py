@@ -511,11 +511,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         rng = self._training_random_state(incremental, warm)
         cpu_gen, device_gen = make_generators(rng, device)
         X_val = None
-        if incremental and self.early_stopping:
-            # As MLPClassifier: one pass over a chunk has nothing to stop early.
-            raise ValueError(f"{type(self).__name__}.partial_fit does not support early_stopping=True; "
-                             "set early_stopping=False to train on chunks.")
-        early_stopping = self.early_stopping
+        early_stopping = self._early_stopping(incremental)
         if early_stopping:
             X, X_val = train_test_split(X, test_size=self.validation_fraction,
                                         random_state=rng.randint(np.iinfo(np.int32).max))
