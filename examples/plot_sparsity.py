@@ -5,9 +5,9 @@ Sparsity of the activity during training
 The Polar-FFA paper follows how sparse the layers' activity becomes as
 training goes on, measured by the Hoyer sparsity (0 when every unit is
 equally active, 1 when a single unit carries all the activity). skff records
-it after every epoch in ``history_``: the mean Hoyer sparsity of each layer on
-(up to) 256 training samples, once with their true labels embedded
-(``sparsity_positive``) and once with fixed wrong labels
+it after every epoch in ``history_``: the mean Hoyer sparsity of each layer on a
+fixed random subset of (up to) 256 training samples, once with their true
+labels embedded (``sparsity_positive``) and once with fixed wrong labels
 (``sparsity_negative``). This example plots both for an
 :class:`~skff.FFClassifier` and a :class:`~skff.PolarFFClassifier` on the
 digits data.

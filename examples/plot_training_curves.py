@@ -107,8 +107,9 @@ fig.tight_layout()
 # Convergence speed
 # -----------------
 # The Polar-FFA paper summarises an accuracy curve by its *convergence area*:
-# the mean gap to the best accuracy over the epochs until the curve first
-# comes within ``tol`` of it. Lower means faster. With 20% of 1347 training
+# the gaps to the best accuracy summed over the epochs until the curve first
+# comes within ``tol`` of it, divided by the number of epochs. Lower means
+# faster. With 20% of 1347 training
 # samples (270) held out, one validation sample is worth 0.4 points, so the
 # curves are noisy and small differences mean little. In this run Polar-FF
 # first reaches 90% validation accuracy at epoch 6 and FF at epoch 10; after

@@ -263,8 +263,11 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
                     return float(correct.mean())
                 return float((correct * w_val_t).sum() / w_val_t.sum())
 
-        probe = torch.arange(min(_PROBE_SIZE, X_t.shape[0]), device=device)
+        # A fixed random subset, not the first rows: data sorted by class
+        # would probe only the first classes. Its own generator leaves the
+        # training draws, and so the fitted model, unchanged.
         probe_gen = torch.Generator(device=device).manual_seed(0)
+        probe = torch.randperm(X_t.shape[0], generator=probe_gen, device=device)[:_PROBE_SIZE]
         probe_neg = sample_wrong_labels(y_t[probe], n_classes, generator=probe_gen)
 
         def probe_pairs(stage):
@@ -283,6 +286,9 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         def epoch_metrics(stage):
             pairs = checked_pairs.pop() if checked_pairs else probe_pairs(stage)
             sparsity = [hoyer_sparsity(h).view(2, -1).mean(dim=1).tolist() for h in pairs]
+            # Layers a layerwise schedule has not reached yet are NaN, so
+            # every epoch has one value per layer.
+            sparsity += [[float("nan")] * 2] * (len(network.layers) - len(sparsity))
             return {
                 "sparsity_positive": [pos for pos, _ in sparsity],
                 "sparsity_negative": [neg for _, neg in sparsity],
@@ -739,8 +745,9 @@ _ATTRIBUTES_DOC = """
         One entry per epoch: ``loss`` (sum over layers), ``layer_loss``,
         ``validation_score`` (with early stopping), ``sparsity_positive`` and
         ``sparsity_negative`` (mean Hoyer sparsity of each layer's activity on
-        (up to) 256 training samples with their true and with wrong labels) and
-        ``seconds``. ``history_[:, "layer_loss"]`` slices it.
+        a fixed random subset of (up to) 256 training samples with their true
+        and with wrong labels; NaN for layers a ``"layerwise"`` schedule has
+        not reached) and ``seconds``. ``history_[:, "layer_loss"]`` slices it.
     loss_curve_ : list of float
     validation_scores_ : list of float or None
     best_validation_score_ : float or None

@@ -1,23 +1,29 @@
 """Diagnostics used by the Forward-Forward papers.
 
-All functions take NumPy arrays (or anything :func:`numpy.asarray` accepts,
-CPU torch tensors without gradients included: call ``.detach().cpu()``
-first otherwise) and return floats or NumPy arrays.
+All functions take NumPy arrays, torch tensors (on any device, with or
+without gradients, any floating dtype) or anything :func:`numpy.asarray`
+accepts, compute in float64 and return floats or NumPy arrays.
 """
 
 from collections import namedtuple
 
 import numpy as np
 import torch
-from sklearn.neighbors import NearestNeighbors
 
 from .functional import hoyer_sparsity as _hoyer_torch
 
 __all__ = ["NeuralUsage", "convergence_area", "hoyer_sparsity", "neural_usage", "separability_index"]
 
 
+def _as_float64(values):
+    if isinstance(values, torch.Tensor):
+        # numpy cannot read bfloat16, CUDA or gradient-tracking tensors.
+        return values.detach().to("cpu", torch.float64).numpy()
+    return np.asarray(values, dtype=np.float64)
+
+
 def _as_2d(activations, name):
-    a = np.asarray(activations, dtype=np.float64)
+    a = _as_float64(activations)
     if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
         raise ValueError(f"{name} must be a non-empty 2-D array (n_samples, n_units), got shape {a.shape}.")
     return a
@@ -27,8 +33,9 @@ def hoyer_sparsity(x, axis=-1):
     """Hoyer sparsity ``(sqrt(D) - |x|_1 / |x|_2) / (sqrt(D) - 1)`` along ``axis``.
 
     1 for a single non-zero entry, 0 when all entries have the same
-    magnitude. All-zero vectors count as 0; a vector with a NaN or an
-    infinite entry gives NaN.
+    magnitude. An all-zero vector (a silent layer) counts as maximally sparse,
+    1, as in the Polar-FFA authors' code; a vector with a NaN or an infinite
+    entry gives NaN.
 
     Parameters
     ----------
@@ -49,7 +56,7 @@ def hoyer_sparsity(x, axis=-1):
     >>> float(hoyer_sparsity([1.0, -1.0, 1.0, 1.0]))
     0.0
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = _as_float64(x)
     if x.ndim == 0:
         raise ValueError("hoyer_sparsity needs at least a 1-D array (a vector of units), got a scalar.")
     if not -x.ndim <= axis < x.ndim:
@@ -67,7 +74,8 @@ Attributes
 ----------
 sparsity : float
     Hoyer sparsity of the per-unit summed ``|activity|``: 0 when all units
-    carry the same share, 1 when a single unit carries everything.
+    carry the same share, 1 when a single unit carries everything (or, with
+    ``active_fraction`` 0, when the layer is silent on every sample).
 active_fraction : float
     Share of units whose summed ``|activity|`` exceeds the threshold share
     of the busiest unit's.
@@ -97,8 +105,9 @@ def neural_usage(activations, threshold=0.01):
     -------
     usage : NeuralUsage
         ``sparsity``: Hoyer sparsity of the per-unit summed ``|activity|``
-        (0 = all units used equally, 1 = a single unit does everything);
-        ``active_fraction``: share of active units.
+        (0 = all units used equally, 1 = a single unit does everything, or
+        none does: a layer silent on every sample has sparsity 1 and
+        ``active_fraction`` 0); ``active_fraction``: share of active units.
 
     Examples
     --------
@@ -164,15 +173,44 @@ def separability_index(positive, negative, n_neighbors=5):
     if pos.shape[1] != neg.shape[1]:
         raise ValueError(f"positive has {pos.shape[1]} units but negative has {neg.shape[1]}.")
     data = np.vstack([pos, neg])
+    if not np.isfinite(data).all():
+        raise ValueError("positive and negative must be finite: got NaN or infinite latent values.")
     group = np.r_[np.zeros(len(pos), dtype=int), np.ones(len(neg), dtype=int)]
     if n_neighbors >= len(data):
         raise ValueError(f"n_neighbors={n_neighbors} needs more than {len(data)} latent vectors.")
-    index = NearestNeighbors(n_neighbors=n_neighbors + 1).fit(data).kneighbors(data, return_distance=False)
-    # Drop each point itself (first column when there are no exact duplicates,
-    # otherwise whichever column holds its own index).
-    neighbours = np.array([row[row != i][:n_neighbors] for i, row in enumerate(index)])
-    same = (group[neighbours] == group[:, None]).mean(axis=1)
+    same = _neighbour_purity(data, group, n_neighbors)
     return float((same[group == 0].mean() + same[group == 1].mean()) / 2)
+
+
+def _neighbour_purity(data, group, k):
+    """Share of each point's k nearest neighbours (itself excluded) in its group.
+
+    Neighbours tied at the k-th distance share the remaining slots equally
+    (the expected share over random tie-breaks), so the result does not
+    depend on the order of the rows: duplicated latents, such as the
+    all-zero activity of silent ReLU units, are common.
+    """
+    peak = np.abs(data).max()
+    data = data / peak if peak > 0 else data  # distances' ranking is scale-free; squares cannot overflow
+    sq_norms = np.einsum("ij,ij->i", data, data)
+    n = len(data)
+    purity = np.empty(n)
+    rows = max(1, 2**22 // n)  # about 32 MB of distances at a time
+    for start in range(0, n, rows):
+        stop = min(n, start + rows)
+        sq = sq_norms[start:stop, None] - 2.0 * data[start:stop] @ data.T + sq_norms
+        sq[np.arange(stop - start), np.arange(start, stop)] = np.inf  # itself
+        kth = np.partition(sq, k - 1, axis=1)[:, k - 1 : k]
+        # Squared distances from the expansion carry rounding of about
+        # 1e-16 * (|a|^2 + |b|^2): points within this of the k-th are ties.
+        slack = 1e-10 * (sq_norms[start:stop, None] + sq_norms.max())
+        closer = sq < kth - slack
+        tied = ~closer & (sq <= kth + slack)
+        own = group == group[start:stop, None]
+        n_closer = closer.sum(axis=1)
+        same = (closer & own).sum(axis=1) + (k - n_closer) * (tied & own).sum(axis=1) / tied.sum(axis=1)
+        purity[start:stop] = same / k
+    return purity
 
 
 def convergence_area(accuracies, tol=0.005):
@@ -180,6 +218,9 @@ def convergence_area(accuracies, tol=0.005):
 
     ``sum_{i <= i*} (max_acc - acc_i) / n_epochs`` where ``i*`` is the first
     epoch whose accuracy is within ``tol`` of the maximum. Lower is faster.
+    This is the paper's definition, the area above the curve up to the
+    maximum; the authors' code leaves out the first epoch's gap, so the
+    paper's tabled values run lower than this function's on the same curve.
 
     Parameters
     ----------
@@ -201,7 +242,7 @@ def convergence_area(accuracies, tol=0.005):
     """
     if not 0 <= tol < np.inf:
         raise ValueError(f"tol must be a non-negative number, got {tol!r}.")
-    acc = np.asarray(accuracies, dtype=np.float64)
+    acc = _as_float64(accuracies)
     if acc.ndim != 1 or acc.size == 0:
         raise ValueError(f"accuracies must be a non-empty 1-D array, got shape {acc.shape}.")
     if not np.isfinite(acc).all():

@@ -19,8 +19,13 @@ def test_hoyer_rows_and_axis():
     x = np.array([[3.0, 4.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0]])
     np.testing.assert_allclose(hoyer_sparsity(x), [0.6, 0.0], atol=1e-12)
     np.testing.assert_allclose(hoyer_sparsity(x.T, axis=0), [0.6, 0.0], atol=1e-12)
-    # An all-zero vector carries no pattern: reported as dense (0), not NaN.
-    assert hoyer_sparsity([0.0, 0.0, 0.0]) == 0.0
+    # An all-zero vector (a silent layer) is maximally sparse, as in the
+    # Polar-FFA authors' code: the limit of a vanishing one-entry vector, so
+    # the measure no longer jumps from 1 to 0 at zero (it was 0).
+    assert hoyer_sparsity([0.0, 0.0, 0.0]) == 1.0
+    assert hoyer_sparsity([1e-300, 0.0, 0.0]) == 1.0
+    usage = neural_usage(np.zeros((3, 4)))
+    assert usage.sparsity == 1.0 and usage.active_fraction == 0.0
 
 
 def test_hoyer_gradient_is_finite_on_all_zero_rows():
@@ -31,8 +36,9 @@ def test_hoyer_gradient_is_finite_on_all_zero_rows():
     h = torch.tensor([[0.0, 0.0, 0.0], [1.0, 2.0, 0.5]], requires_grad=True)
     hoyer_torch(h).sum().backward()
     assert torch.isfinite(h.grad).all() and (h.grad[0] == 0).all()
-    # eps: vectors no larger than it count as all-zero.
-    assert float(hoyer_torch(torch.tensor([1e-13, 0.0, 0.0]), eps=1e-12)) == 0.0
+    # eps: vectors no larger than it count as all-zero (sparsity 1).
+    assert float(hoyer_torch(torch.tensor([1e-13, 1e-13, 1e-13]), eps=1e-12)) == 1.0
+    assert float(hoyer_torch(torch.tensor([1e-13, 1e-13, 1e-13]))) == pytest.approx(0.0, abs=1e-6)
 
 
 def test_hoyer_is_scale_free_and_propagates_nan():
@@ -83,6 +89,68 @@ def test_separability_index_needs_more_vectors_than_neighbours():
     # Duplicate points: each point's own row is dropped, not its twin's.
     pos, neg = np.zeros((3, 1)), np.ones((3, 1))
     assert separability_index(pos, neg, n_neighbors=2) == 1.0
+
+
+def test_separability_index_shares_tied_neighbour_slots():
+    # Ten zero rows in each group (silent units) plus ten distinct positive
+    # rows: a zero row's 5 nearest neighbours are drawn from 19 tied zero
+    # rows, 9 or 10 of them its own group's. Ties broken by row order gave
+    # 0.5 one way round and 0.75 the other; shared equally, both orders give
+    # the expected purity.
+    rng = np.random.RandomState(0)
+    positive = np.vstack([np.zeros((10, 3)), rng.rand(10, 3) + 1])
+    negative = np.zeros((20, 3))
+    forward = separability_index(positive, negative)
+    assert forward == pytest.approx(separability_index(negative, positive), abs=1e-12)
+    # Positive group: 10 zero rows with 9/19 own neighbours, 10 far rows
+    # whose 5 neighbours are all far positive rows; negative group: 20 zero
+    # rows with 19/29 own (the zero rows tie: 19 negative, 10 positive).
+    expected = ((10 * 9 / 29 + 10 * 1.0) / 20 + 19 / 29) / 2
+    assert forward == pytest.approx(expected)
+    # Shuffling the rows changes nothing.
+    order = rng.permutation(20)
+    assert separability_index(positive[order], negative) == pytest.approx(forward, abs=1e-12)
+
+
+def test_separability_index_matches_nearest_neighbours_without_ties():
+    from sklearn.neighbors import NearestNeighbors
+
+    rng = np.random.RandomState(1)
+    positive, negative = rng.normal(size=(300, 8)), rng.normal(size=(200, 8)) + 0.4
+    data = np.vstack([positive, negative])
+    group = np.r_[np.zeros(300), np.ones(200)]
+    neighbours = NearestNeighbors(n_neighbors=6).fit(data).kneighbors(data, return_distance=False)[:, 1:]
+    same = (group[neighbours] == group[:, None]).mean(axis=1)
+    expected = (same[group == 0].mean() + same[group == 1].mean()) / 2
+    assert separability_index(positive, negative) == pytest.approx(expected, abs=1e-12)
+    # Scale-free: huge and tiny latents rank their neighbours alike.
+    assert separability_index(positive * 1e300, negative * 1e300) == pytest.approx(expected, abs=1e-12)
+    assert separability_index(positive * 1e-300, negative * 1e-300) == pytest.approx(expected, abs=1e-12)
+    with pytest.raises(ValueError, match="must be finite"):
+        separability_index(np.r_[positive[:-1], [[np.nan] * 8]], negative)
+
+
+def test_metrics_take_torch_tensors_of_any_dtype():
+    import torch
+
+    activity = torch.tensor([[3.0, 4.0, 0.0, 0.0]], requires_grad=True)
+    assert hoyer_sparsity(activity)[0] == pytest.approx(0.6)
+    assert hoyer_sparsity(activity.detach().to(torch.bfloat16))[0] == pytest.approx(0.6)
+    assert neural_usage(activity.detach().half()).active_fraction == 0.5
+    assert convergence_area(torch.tensor([0.5, 0.9], dtype=torch.bfloat16)) > 0
+
+
+def test_functional_hoyer_computes_half_precision_in_float32():
+    import torch
+
+    from skff.functional import hoyer_sparsity as hoyer_torch
+
+    # |h|_1 = 80000 overflows float16 (max 65504): the result was 0.
+    h = torch.cat([torch.ones(80_000), torch.zeros(20_000)])
+    expected = float(hoyer_torch(h))
+    assert expected == pytest.approx(0.1059, abs=1e-4)
+    assert float(hoyer_torch(h.half())) == pytest.approx(expected, abs=1e-6)
+    assert float(hoyer_torch(h.bfloat16())) == pytest.approx(expected, abs=1e-6)
 
 
 @pytest.mark.parametrize("n_neighbors", [0, -1, 1.5, True])

@@ -9,9 +9,13 @@ def hoyer_sparsity(h, dim=-1, eps=0.0):
     """Hoyer sparsity ``(sqrt(D) - |h|_1 / |h|_2) / (sqrt(D) - 1)`` along ``dim``.
 
     1 for a vector with a single non-zero entry, 0 for a vector whose entries
-    all have the same magnitude, whatever their scale. All-zero vectors are
-    reported as 0 (dense), since they carry no pattern at all; a vector with
-    a NaN gives NaN. ``D = 1`` is defined as 0.
+    all have the same magnitude, whatever their scale. An all-zero vector (a
+    silent layer) is maximally sparse, 1: the limit of a vector shrinking to
+    zero with any single entry last, and the convention of the Polar-FFA
+    authors' code, so that means over samples compare with the paper's
+    tables. A vector with a NaN gives NaN. ``D = 1`` is defined as 0.
+    Half-precision input is computed in float32 (the 1-norm of more than
+    65504 unit entries overflows float16).
 
     Parameters
     ----------
@@ -20,7 +24,7 @@ def hoyer_sparsity(h, dim=-1, eps=0.0):
         The axis of length ``D`` (units).
     eps : float, default=0.0
         Vectors whose largest magnitude is at most ``eps`` count as all-zero
-        (sparsity 0).
+        (sparsity 1).
 
     Returns
     -------
@@ -38,6 +42,8 @@ def hoyer_sparsity(h, dim=-1, eps=0.0):
     >>> hoyer_sparsity(torch.tensor([[0.0, 0.0, 3.0, 0.0], [1.0, -1.0, 1.0, 1.0]]))
     tensor([1., 0.])
     """
+    if h.dtype in (torch.float16, torch.bfloat16):
+        h = h.float()
     d = h.shape[dim]
     if d <= 1:
         return (h * 0).sum(dim=dim)  # 0, or NaN for a NaN or infinite entry as for longer vectors
@@ -51,6 +57,7 @@ def hoyer_sparsity(h, dim=-1, eps=0.0):
     zero = zero.squeeze(dim)
     # Safe denominators on both branches: torch.where's unused branch must
     # not be 0/0, or the gradient of an all-zero row would be NaN.
-    ratio = torch.where(zero, torch.full_like(l1, math.sqrt(d)), l1 / torch.where(zero, torch.ones_like(l2), l2))
+    ratio = l1 / torch.where(zero, torch.ones_like(l2), l2)
     # Rounding can leave an equal-entries vector at -1.6e-7 (float32): clamp to [0, 1].
-    return ((math.sqrt(d) - ratio) / (math.sqrt(d) - 1)).clamp(0.0, 1.0)
+    sparsity = ((math.sqrt(d) - ratio) / (math.sqrt(d) - 1)).clamp(0.0, 1.0)
+    return torch.where(zero, torch.ones_like(sparsity), sparsity)
