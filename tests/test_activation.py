@@ -401,7 +401,7 @@ def test_layerwise_std_abs_gathers_each_layers_statistics(planted):
     # its |y| statistics come from the stages above it, on its fixed output
     # (they used to stay at mean 0, std 1, turning std_abs into abs).
     X, _ = planted
-    detector = small(hidden_layer_sizes=(4, 3, 1), activation="std_abs", schedule="layerwise", max_iter=3,
+    detector = small(hidden_layer_sizes=(4, 3, 3), activation="std_abs", schedule="layerwise", max_iter=3,
                      n_bins=None).fit(X)
     layers = detector.module_.layers
     assert [int(layer.n_stat_updates) > 0 for layer in layers] == [True, True, False]
@@ -412,8 +412,57 @@ def test_layerwise_std_abs_gathers_each_layers_statistics(planted):
         # to the explicit ones over the whole training set.
         torch.testing.assert_close(layer.abs_mean, y.abs().mean(dim=0), rtol=0.1, atol=0)
         torch.testing.assert_close(layer.abs_std, y.abs().std(dim=0, correction=0), rtol=0.15, atol=0)
-    simultaneous = small(hidden_layer_sizes=(4, 3, 1), activation="std_abs", max_iter=3, n_bins=None).fit(X)
+    simultaneous = small(hidden_layer_sizes=(4, 3, 3), activation="std_abs", max_iter=3, n_bins=None).fit(X)
     assert [int(layer.n_stat_updates) > 0 for layer in simultaneous.module_.layers] == [True, True, False]
+
+
+def test_std_abs_needs_a_last_layer_as_wide_as_its_input(planted):
+    # std_abs centres the activity passed on: a narrower last layer learns
+    # the main direction of deviation from the typical pattern and scores
+    # the planted outliers *higher* (AUC-ROC of -score well below 0.5).
+    X, is_outlier = planted
+    X = StandardScaler().fit_transform(X)
+    with pytest.raises(ValueError, match=r"activation='std_abs' needs a last layer as wide as its input, got "
+                                         r"layer sizes \[5, 1\]"):
+        small(activation="std_abs").fit(X)
+    with pytest.raises(ValueError, match=r"layer sizes \[9, 5, 2\]"):
+        small(activation="std_abs", hidden_layer_sizes=(1.0, 5, 2)).fit(X)
+    # A last layer as wide as its input keeps the input's strength: outliers
+    # score low, as with "abs".
+    wide = small(activation="std_abs", hidden_layer_sizes=(0.5, 1.0)).fit(X)
+    assert roc_auc_score(is_outlier, -wide.score_samples(X)) > 0.9
+    # One layer: no transmission, nothing to refuse.
+    small(activation="std_abs", hidden_layer_sizes=(1,)).fit(X)
+
+
+def test_constant_follows_the_scale_of_mostly_zero_data():
+    # Over half the rows all-zero: the median norm is 0 and the constant
+    # fell back to an absolute 5.0, so the scores depended on the units of
+    # the data (AUC-ROC 1.0 at scale 1, 0.30 at 1e-4, with every score equal).
+    rng = np.random.RandomState(0)
+    X = np.vstack([np.zeros((300, 5)), rng.normal(size=(180, 5)), 6 * rng.normal(size=(20, 5))])
+    is_outlier = np.r_[np.zeros(480, bool), np.ones(20, bool)]
+    scores = {scale: small(n_bins=None).fit(X * scale).score_samples(X * scale) for scale in (1.0, 1e-4, 1e4)}
+    assert roc_auc_score(is_outlier, -scores[1.0]) > 0.95
+    for scale in (1e-4, 1e4):
+        np.testing.assert_allclose(scores[scale], scores[1.0], rtol=1e-4, atol=1e-6)
+
+
+def test_auto_offset_when_most_training_scores_tie():
+    # 71% of the rows are identical: the MAD of the log scores is 0, and the
+    # offset sat at the common score, flagging 26-30% of the training set.
+    rng = np.random.RandomState(0)
+    X = (rng.rand(2000, 3) < 0.1).astype(float)
+    detector = small().fit(X)
+    scores = detector.score_samples(X)
+    log_scores = np.log(scores)
+    deviations = np.abs(log_scores - np.median(log_scores))
+    assert np.median(deviations) == 0
+    assert detector.offset_ == pytest.approx(np.exp(np.median(log_scores) - 3 * 1.2533 * deviations.mean()), rel=1e-6)
+    assert (detector.predict(X) == -1).mean() < 0.15
+    # All rows alike: rounding is not an outlier, a different row is.
+    same = small().fit(np.tile([[1.0, 2.0, 3.0]], (50, 1)))
+    np.testing.assert_array_equal(same.predict([[1.0, 2.0, 3.0], [1.0, 2.0, 4.0]]), [1, -1])
 
 
 def test_relative_layer_sizes_and_no_constant(planted):
