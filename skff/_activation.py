@@ -77,9 +77,10 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         of ``y``. Unused with a single layer. ``"std_abs"`` needs a last
         layer as wide as its input, e.g. ``hidden_layer_sizes=(0.5, 1.0)``
         (mean AUC-ROC 0.72 on 11 small ADBench sets, seeds 0-1, against
-        0.76 for the default): the standardised activity is centred, so a narrower last
-        layer learns how samples deviate from the typical pattern and
-        scores atypical samples higher (0.47); ``fit`` refuses it.
+        0.76 for the default): the standardised activity is centred, so a
+        narrower last layer learns how samples deviate from the typical
+        pattern and scores atypical samples higher (0.47); ``fit`` refuses
+        it.
     constant_feature : float or None, default=5.0
         Value of the constant feature appended before the unit-length
         scaling, in units of the median norm of the training samples (of
@@ -187,8 +188,9 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
         ``layer_loss`` (per layer, the batch mean of ``||x_l - W_l y_l||^2``,
         from the batch moments: float32 rounding of about ``1e-7``),
         ``activation`` (mean squared activity ``||y||^2`` of a fixed random
-        subset of 512 training samples in the last layer trained so far: the output layer, except in
-        the first stages of ``schedule="layerwise"``),
+        subset of 512 training samples in the last layer trained so far:
+        the output layer, except in the first stages of
+        ``schedule="layerwise"``),
         ``weight_norm`` (``||W_l||_F^2`` per layer) and ``seconds``.
     loss_curve_ : list of float
     n_features_in_ : int
