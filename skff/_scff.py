@@ -76,9 +76,10 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
     encoder : {"dense", "conv", "birnn"}, default="dense"
         ``"conv"``: 5x5 then 3x3 convolutions (smaller on small images),
         each followed by a 4x4 stride-2 max-pooling of the triangle
-        activity; the features of a layer are that map averaged over 2x2
-        quadrants. ``"birnn"``: bidirectional recurrent layers, the goodness
-        taken per time step; features are the final states of both
+        activity (along each axis longer than one pixel); the features of a
+        layer are that map averaged over 2x2 quadrants. ``"birnn"``:
+        bidirectional recurrent layers, the goodness taken per time step and
+        direction; features are the final states of both
         directions (or their mean over time, see ``sequence_features``).
     input_shape : tuple of int or None, default=None
         Shape of one sample, which ``X`` holds flattened in C order:
@@ -96,7 +97,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
         Layers whose features :meth:`transform` concatenates (``None``: all).
     sequence_features : {"final", "mean"}, default="final"
         ``"birnn"`` only: a layer's features are the final state of each
-        direction (the paper's readout), or the mean of its states over the
+        direction (the step the paper reads out), or the mean of its states over the
         time steps. On MNIST rows the final state (after blank rows) keeps
         little of a random recurrent layer's view of the image and the mean
         gives much better features; learning the recurrence

@@ -146,16 +146,17 @@ def test_standardize_triangle_goodness_by_hand():
 def test_standardize_handles_samples_near_the_float32_maximum():
     x = torch.randn(50, 7, 9, generator=torch.Generator().manual_seed(0)) * torch.logspace(-2, 3, 50).view(-1, 1, 1)
     for start_dim in (1, -1):
-        # Ordinary samples: the plain formula's bits (the rescaling by a
-        # power of two is exact) ...
+        # Ordinary samples: the eps-free formula up to eps, which is relative
+        # to each sample's scale (powers of two change no bit) ...
         dims = tuple(range(start_dim % 3, 3))
-        plain = (x - x.mean(dims, keepdim=True)) * torch.rsqrt(x.var(dims, keepdim=True, unbiased=False) + 1e-5)
-        torch.testing.assert_close(standardize(x, start_dim), plain, rtol=0, atol=0)
-        # ... and samples beyond 1e19, whose variance used to overflow to
-        # inf (every such sample became zeros), standardised as well:
-        # eps is then negligible, as for the eps-free formula at scale 1.
         unscaled = (x - x.mean(dims, keepdim=True)) / x.std(dims, keepdim=True, unbiased=False)
-        torch.testing.assert_close(standardize(x * 1e30, start_dim), unscaled, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(standardize(x, start_dim), unscaled, rtol=1e-4, atol=1e-4)
+        for power in (-60, -3, 5, 60):
+            torch.testing.assert_close(standardize(x * 2.0**power, start_dim), standardize(x, start_dim),
+                                       rtol=0, atol=0)
+        # ... and samples beyond 1e19, whose variance used to overflow to
+        # inf (every such sample became zeros), standardised as well.
+        torch.testing.assert_close(standardize(x * 1e30, start_dim), unscaled, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(standardize(torch.tensor([[3e38, 0.0, -3e38, 0.0]])),
                                torch.tensor([[2.0 ** 0.5, 0.0, -(2.0 ** 0.5), 0.0]]))
     assert not standardize(torch.tensor([[5e37, 7.0], [0.0, 0.0]])).isnan().any()
@@ -309,6 +310,20 @@ def test_tabular_rows_keep_their_level_without_sample_standardisation():
 
 
 @pytest.mark.parametrize("encoder, shape", [("dense", None), ("conv", (1, 8, 8)), ("birnn", (8, 8))])
+def test_features_do_not_depend_on_the_units_of_the_data(encoder, shape):
+    # The standardisation's epsilon was added in the data's units: digits
+    # given in units 1e5 times larger (pixel values near 1e-4) had their
+    # features damped, and the features of a logistic regression fell from
+    # 0.94 to 0.50 CV accuracy (review, session 14).
+    X = load_digits(return_X_y=True)[0][:300]
+    params = dict(encoder=encoder, input_shape=shape, hidden_layer_sizes=(8,), max_iter=2, random_state=0,
+                  device="cpu")
+    features = SCFFTransformer(**params).fit_transform(X)
+    small_units = SCFFTransformer(**params).fit_transform(X * 1e-5)
+    np.testing.assert_allclose(small_units, features, atol=1e-3)
+
+
+@pytest.mark.parametrize("encoder, shape", [("dense", None), ("conv", (1, 8, 8)), ("birnn", (8, 8))])
 def test_standardize_samples_false_feeds_the_first_layer_the_input_as_it_is(encoder, shape):
     X = load_digits(return_X_y=True)[0][:300] / 16.0
     params = dict(encoder=encoder, input_shape=shape, hidden_layer_sizes=(8,), max_iter=1, random_state=0,
@@ -318,9 +333,10 @@ def test_standardize_samples_false_feeds_the_first_layer_the_input_as_it_is(enco
     assert np.isfinite(off.transform(X)).all()
     assert not np.allclose(off.transform(X), on.transform(X))
     # Unstandardised, a row and twice it are different inputs; standardised,
-    # the same (to the standardisation's epsilon, 1e-5 on the variance).
+    # the same (exactly: the standardisation's epsilon is relative to each
+    # sample's scale).
     assert np.abs(off.transform(X[:20]) - off.transform(2 * X[:20])).max() > 0.05
-    np.testing.assert_allclose(on.transform(X[:20]), on.transform(2 * X[:20]), atol=1e-3)
+    np.testing.assert_array_equal(on.transform(X[:20]), on.transform(2 * X[:20]))
     # A network pickled before the option existed standardised its input.
     network = pickle.loads(pickle.dumps(on.module_))
     del network.standardize_input

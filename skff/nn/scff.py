@@ -149,7 +149,9 @@ class ConvSCFFLayer(nn.Module):
     square of ``relu(z)`` over the channels, one value per position. What is
     passed on is the triangle activity ``relu(z - mean over channels of
     z)`` max-pooled with a 4x4 window, stride 2, padding 1 (the paper's
-    pattern; it halves the image), skipped once the map is a single pixel.
+    pattern; it halves the image), along each axis longer than one pixel: a
+    1-pixel-high signal is pooled along its length (window 1x4), a single
+    pixel not at all.
     The features for ``transform`` average the passed-on map over a 2x2
     grid of quadrants (``4 * channels`` values). The methods are those of
     :class:`DenseSCFFLayer`.
@@ -227,11 +229,20 @@ class ConvSCFFLayer(nn.Module):
         return relu_mean_square_goodness(z, dim=1)
 
     def transmit(self, z):
-        """Triangle activity over the channels, max-pooled 4x4, stride 2 (halves ``H`` and ``W``)."""
+        """Triangle activity over the channels, max-pooled 4x4, stride 2 (halves ``H`` and ``W``).
+
+        An axis one pixel long is not pooled (window 1 along it).
+        """
         a = triangle(z, dim=1)
-        if min(a.shape[-2:]) < 2:
+        pooled = [size >= 2 for size in a.shape[-2:]]
+        if not any(pooled):
             return a
-        return F.max_pool2d(a, kernel_size=4, stride=2, padding=1)
+        return F.max_pool2d(
+            a,
+            kernel_size=tuple(4 if p else 1 for p in pooled),
+            stride=tuple(2 if p else 1 for p in pooled),
+            padding=tuple(1 if p else 0 for p in pooled),
+        )
 
     def features(self, z):
         """:meth:`transmit`'s map averaged over 2x2 quadrants: ``(n, 4 * channels)``."""
@@ -242,9 +253,7 @@ class ConvSCFFLayer(nn.Module):
     def output_shape(self, input_shape):
         """Shape ``(channels, H', W')`` of one image of :meth:`transmit`'s output."""
         _, h, w = input_shape
-        if min(h, w) < 2:
-            return (self.weight.shape[0], h, w)
-        return (self.weight.shape[0], (h - 2) // 2 + 1, (w - 2) // 2 + 1)
+        return (self.weight.shape[0], *((s - 2) // 2 + 1 if s >= 2 else s for s in (h, w)))
 
 
 class BiRNNSCFFLayer(nn.Module):
@@ -259,7 +268,10 @@ class BiRNNSCFFLayer(nn.Module):
     (no backpropagation through time). For a pair ``[a, b]`` the input term
     is ``W_ih a_t + W_ih b_t``, as in :class:`DenseSCFFLayer`. The
     goodness, the mean square of ``relu(z_t)``, is taken per time step and
-    direction. The next layer receives the triangle activity of both
+    direction. (The paper and the authors' FSDD code take one goodness per
+    step over both directions' units; on the digits test's protocol, 3-fold
+    CV over seeds 0-2, that gained 0.35 points over random weights against
+    0.66 per direction, session 14.) The next layer receives the triangle activity of both
     directions at every step; the features are the triangle activity of the
     final state of each direction (step ``T`` forwards, step ``1`` backwards).
     The methods are those of :class:`DenseSCFFLayer`; :meth:`respond` runs
@@ -281,8 +293,9 @@ class BiRNNSCFFLayer(nn.Module):
         ``bias``, ``hidden_size`` for ``weight_hh``.
     readout : {"final", "mean"}, default="final"
         What :meth:`features` returns: the triangle activity of the final
-        state of each direction (the paper's readout), or its mean over the
-        time steps.
+        state of each direction (the step the paper reads out; its script
+        takes the standardised ReLU state), or its mean over the time
+        steps.
 
     Attributes
     ----------
