@@ -238,10 +238,17 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         w_t = None if weights is None else to_tensor(weights, device)
         n_classes = classes.size
 
+        probability = self.predict_score == "probability"
+
+        def stage_layers(stage):
+            # The layers the model scores with, among those trained so far
+            # (the last one trained when none of predict_layers is yet).
+            return [i for i in score_layers if i < stage.n_layers] or [stage.n_layers - 1]
+
         def step(indices, stage):
             xb, yb = X_t[indices], y_t[indices]
             if self.negatives == "hard":
-                y_neg = self._hardest_wrong_labels(network, xb, yb, stage.n_layers)
+                y_neg = self._hardest_wrong_labels(network, xb, yb, stage_layers(stage), probability)
             else:
                 y_neg = sample_wrong_labels(yb, n_classes, generator=device_gen)
             return network.layer_losses(xb, yb, y_neg, n_layers=stage.n_layers, first_trainable=stage.trainable[0],
@@ -256,8 +263,7 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
 
             def validation_score(stage):
                 # Accuracy on the held-out part, weighted as the training loss is.
-                layers = [i for i in score_layers if i < stage.n_layers] or [stage.n_layers - 1]
-                scores = _class_scores(network, X_val_t, layers, self.predict_score == "probability")
+                scores = _class_scores(network, X_val_t, stage_layers(stage), probability)
                 correct = (scores.argmax(dim=1) == y_val_t).float()
                 if w_val_t is None:
                     return float(correct.mean())
@@ -418,10 +424,10 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
         return weights.astype(np.float32)
 
     @staticmethod
-    def _hardest_wrong_labels(network, x, y, n_layers):
+    def _hardest_wrong_labels(network, x, y, layers, probability):
         """The wrong label each sample currently scores highest (hard negatives)."""
         with torch.no_grad():
-            scores = network.class_scores(x, list(range(n_layers)))
+            scores = network.class_scores(x, layers, probability)
             scores[torch.arange(y.shape[0], device=y.device), y] = -torch.inf
             return scores.argmax(dim=1)
 
@@ -645,7 +651,7 @@ _COMMON_PARAMETERS_DOC = """
         ``"mean"`` divides by the number of units (the RMS for ``"l2"``).
     top_k : int or None, default=None
         Winner-takes-all inhibition inside the goodness only{top_k_scope}:
-        units outside the ``top_k`` largest magnitudes do not count. The next
+        units outside the ``top_k`` largest values do not count. The next
         layer still sees the uninhibited activity.
     threshold : float, default={threshold}
         ``theta`` of the sigmoid probability ``sigmoid(alpha * ({sigmoid_arg} - theta))``;
@@ -660,8 +666,9 @@ _COMMON_PARAMETERS_DOC = """
         length 100 (Bernoulli(0.1) bits) per class, appended (Polar-FFA).
     negatives : {{"random", "hard"}}, default="random"
         Negative data: the sample with a uniformly random wrong label, or with
-        the wrong label the current model (all layers trained so far) scores
-        highest (one extra all-class inference pass per batch).
+        the wrong label the current model scores highest, as ``predict``
+        would score it (``predict_layers`` among the layers trained so far,
+        ``predict_score``; one extra all-class inference pass per batch).
     predict_layers : array-like of int or None, default=None
         Indices of the layers whose scores are summed at prediction (``None``:
         all layers; ``[1, 2]`` skips the first, as Hinton does).
@@ -909,7 +916,9 @@ class FFClassifier(_BaseForwardForward):
     binary cross-entropy. Activity is divided by its root mean square before it is
     passed on, so the next layer cannot read the goodness off its length.
     Prediction embeds every class and picks the one with the highest
-    accumulated goodness over ``predict_layers``.
+    accumulated score over ``predict_layers``: the summed log-odds, which
+    rank the classes as the summed goodness does (or, with
+    ``predict_score="probability"``, the summed probabilities).
 
     This is the non-polar configuration of :class:`PolarFFClassifier`'s
     machinery: every unit is positive.

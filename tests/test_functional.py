@@ -20,6 +20,7 @@ from skff.functional import (
     relu_group_goodness,
     relu_mean_square_goodness,
     rms_normalize,
+    top_k_mask,
     sample_wrong_labels,
 )
 from skff.nn import ActivationLearningNetwork, ForwardForwardNetwork, GoodnessObjective
@@ -52,11 +53,14 @@ def test_goodness_gradient_is_finite_on_dead_rows():
     torch.testing.assert_close(h.grad, torch.tensor([[0.6, -0.8, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]))
 
 
-def test_top_k_counts_only_the_largest_magnitudes():
-    # k=1 keeps -4 in the first row
-    torch.testing.assert_close(goodness(H, "l2_squared", "sum", top_k=1), torch.tensor([16.0, 0.0]))
+def test_top_k_counts_only_the_largest_values():
+    # k=1 keeps 3 in the first row, not -4: signed values win, as in the
+    # Polar-FFA authors' code (by magnitude, strongly negative tanh units
+    # carried the goodness and cost 2.6-7.4 test points on digits).
+    torch.testing.assert_close(goodness(H, "l2_squared", "sum", top_k=1), torch.tensor([9.0, 0.0]))
     # the mean still divides by all units
-    torch.testing.assert_close(goodness(H, "l1", "mean", top_k=1), torch.tensor([1.0, 0.0]))
+    torch.testing.assert_close(goodness(H, "l1", "mean", top_k=1), torch.tensor([0.75, 0.0]))
+    torch.testing.assert_close(top_k_mask(torch.tensor([[-0.9, 0.1, 0.2, 0.05]]), 1), torch.tensor([[0.0, 0.0, 1.0, 0.0]]))
 
 
 def test_unknown_options_are_rejected():
@@ -160,6 +164,20 @@ def test_histogram_bins_of_a_range_wider_than_float32():
     X[:, 0] *= 3e38
     detector = ActivationLearningAnomalyDetector(max_iter=1, constant_feature=None, random_state=0).fit(X)
     assert np.isfinite(detector.score_samples(X)).all()
+
+
+def test_rms_normalize_keeps_the_papers_direction_for_unequal_groups():
+    # Polar-FFA scales each polarity group to unit length. Unequal groups
+    # each at unit mean square had lengths sqrt(2) and sqrt(6) here: the
+    # larger group passed on with more weight (cosine 0.966 to the paper's).
+    h = torch.rand(5, 8, generator=torch.Generator().manual_seed(0)) + 0.1
+    normalized = rms_normalize(h, groups=2)
+    paper = torch.cat([h[:, :2] / h[:, :2].norm(dim=1, keepdim=True), h[:, 2:] / h[:, 2:].norm(dim=1, keepdim=True)], 1)
+    torch.testing.assert_close(normalized[:, :2].norm(dim=1), torch.full((5,), 2.0), rtol=1e-4, atol=0)  # eps 1e-5
+    torch.testing.assert_close(normalized[:, 2:].norm(dim=1), torch.full((5,), 2.0), rtol=1e-4, atol=0)
+    torch.testing.assert_close(torch.nn.functional.cosine_similarity(normalized, paper), torch.ones(5))
+    # Equal groups: unit mean square per group, as before.
+    torch.testing.assert_close(rms_normalize(h, groups=4)[:, :4].pow(2).mean(dim=1), torch.ones(5), rtol=1e-4, atol=0)
 
 
 def test_rms_normalize_has_finite_gradients_on_all_zero_rows():

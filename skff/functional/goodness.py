@@ -11,7 +11,7 @@ AGGREGATIONS = ("sum", "mean")
 
 
 def top_k_mask(h, k):
-    """Winner-takes-all mask keeping the ``k`` largest ``|h|`` of each row.
+    """Winner-takes-all mask keeping the ``k`` largest values of each row.
 
     Parameters
     ----------
@@ -22,20 +22,23 @@ def top_k_mask(h, k):
     Returns
     -------
     mask : Tensor shaped and typed like ``h``
-        1 for winners and 0 elsewhere. Magnitudes count, so a strongly
-        negative unit can win.
+        1 for winners and 0 elsewhere. Signed values count, as in the
+        Polar-FFA authors' code: a strongly negative (tanh) unit loses.
 
     Examples
     --------
     >>> import torch
     >>> from skff.functional import top_k_mask
     >>> top_k_mask(torch.tensor([[0.5, -3.0, 1.0, 2.0]]), k=2)
-    tensor([[0., 1., 0., 1.]])
+    tensor([[0., 0., 1., 1.]])
     """
     if k >= h.shape[-1]:
         return torch.ones_like(h)
-    # Selection by magnitude: tanh units are as "active" when strongly negative.
-    winners = torch.topk(h.detach().abs(), k, dim=-1).indices
+    # By signed value, as the authors' code selects. By magnitude (before
+    # session 14), strongly negative tanh units won and carried the
+    # goodness: on digits with tanh and top_k that cost 2.6-7.4 points of
+    # test accuracy (3 seeds; identical for ReLU and sigmoid units).
+    winners = torch.topk(h.detach(), k, dim=-1).indices
     return torch.zeros_like(h).scatter_(-1, winners, 1.0)
 
 
@@ -52,7 +55,7 @@ def goodness(h, norm="l2_squared", aggregation="sum", top_k=None):
         the root mean square).
     top_k : int or None
         Lateral inhibition inside the goodness only: units outside the ``top_k``
-        largest magnitudes count as zero.
+        largest values count as zero.
 
     Returns
     -------

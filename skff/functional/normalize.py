@@ -1,5 +1,7 @@
 """Normalisations applied to activity before it reaches the next layer."""
 
+import math
+
 import torch
 
 
@@ -22,6 +24,11 @@ def rms_normalize(h, groups=None, eps=1e-5):
     pre-activations of order one at initialisation. With unit length instead
     (the Polar-FFA paper's wording) they are ``sqrt(n_units)`` times smaller,
     and layers after the first barely move against an absolute threshold.
+    With groups, both get the same length, ``sqrt(n_units / 2)`` (unit mean
+    square when they are equal), so that the direction is the paper's
+    (each group of unit length) whatever the split: unequal groups each
+    scaled to unit mean square would pass the larger one on with more
+    weight.
 
     Parameters
     ----------
@@ -53,4 +60,9 @@ def rms_normalize(h, groups=None, eps=1e-5):
         paired = h.view(*h.shape[:-1], 2, groups)
         return (paired / (_rms(paired) + eps)).view(h.shape)
     pos, neg = h[:, :groups], h[:, groups:]
-    return torch.cat([pos / (_rms(pos) + eps), neg / (_rms(neg) + eps)], dim=-1)
+    half = h.shape[-1] / 2
+    return torch.cat(
+        [pos * (math.sqrt(half / groups) / (_rms(pos) + eps)),
+         neg * (math.sqrt(half / neg.shape[-1]) / (_rms(neg) + eps))],
+        dim=-1,
+    )

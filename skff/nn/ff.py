@@ -234,7 +234,8 @@ class ForwardForwardNetwork(nn.Module):
     ``h_1 = act(W_x x + W_label e(c))``,  ``h_l = act(W_l rms(h_(l-1)))``
 
     where ``rms`` divides the positive and the negative unit groups each by
-    its root mean square (:func:`skff.functional.rms_normalize`). The
+    its root mean square, unequal groups brought to the same length
+    (:func:`skff.functional.rms_normalize`). The
     activity passed on is detached: no gradient crosses a layer boundary,
     so the sum of the layer losses gives every layer the gradient of its
     own loss. Each layer's log-odds of "positive" comes from ``objective``.
