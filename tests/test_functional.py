@@ -56,7 +56,7 @@ def test_goodness_gradient_is_finite_on_dead_rows():
 def test_top_k_counts_only_the_largest_values():
     # k=1 keeps 3 in the first row, not -4: signed values win, as in the
     # Polar-FFA authors' code (by magnitude, strongly negative tanh units
-    # carried the goodness and cost 2.6-7.4 test points on digits).
+    # carried the goodness and cost 1.6-7.4 test points on digits).
     torch.testing.assert_close(goodness(H, "l2_squared", "sum", top_k=1), torch.tensor([9.0, 0.0]))
     # the mean still divides by all units
     torch.testing.assert_close(goodness(H, "l1", "mean", top_k=1), torch.tensor([0.75, 0.0]))
