@@ -240,36 +240,42 @@ def test_learned_features_beat_raw_pixels_and_untrained_weights(digits_split, ra
 # final-state readout no configuration found gains more than 0.45 CV points
 # over random recurrent weights while staying above the raw pixels.
 #
-# conv: the encoder's defaults (the authors' MNIST CNN settings) with 32
-# channels scored 0.991 trained vs 0.982 untrained on the split above, which
-# this test used to assert: that was seed 0 (and BLAS on 2 threads; on 1 the
-# gain is 0.44). Over seeds 0-2 by 3-fold CV on all digits learned filters
-# are no better than random ones: 0.9872 vs 0.9863 (gain 0.09; per seed
-# 0.45, -0.11, -0.06; session 8). Fourteen other settings (16 or 64
-# channels, learning rates 0.001-0.01, thresholds 0.5 or 2, penalty, weight
-# decay, 50 epochs, shifted views, four negatives) gain -0.32 to +0.35 by CV
-# on the training part. A width sweep (session 9) shows why: learning helps
-# only where random filters are too few to keep the digit (8-16 channels:
-# +0.35 to +2.2 points); with 8-12 channels the features stay below the raw
-# pixels, and from 24 channels on random filters do as well as learned
-# ones. The best 16-channel setting (penalty 0.01, learning rate 0.002)
-# gains 0.48 points on this test's protocol, one seed of three negative.
-# Traced epoch by epoch (session 10), that setting's gain peaks at +0.45
-# after 3-8 epochs and falls below zero by epoch 30 while the SCFF loss,
-# held-out digits' included, keeps falling: the objective, not the
-# optimisation, caps it. On 28x28 MNIST the conv encoder does beat its
-# random filters at (32, 128) channels (10k images: +0.4 to +0.6 test
-# points over three seeds), not at the authors' (96, 384).
+# conv: with the encoder's defaults (the authors' MNIST CNN settings, 32
+# channels) learned filters are no better than random ones over seeds 0-2
+# by 3-fold CV on all digits: 0.9872 vs 0.9863 (session 8), and about 45
+# hand-picked settings in sessions 8-12 gained at most 0.48 points with a
+# seed negative. A width sweep (session 9) showed where learning can pay:
+# 16 channels, where random filters barely keep the digit, while learned
+# ones rise above the raw pixels (from 24 channels on, random filters do as
+# well as learned ones). Traced epoch by epoch (session 10), the gain peaks
+# after 3-8 epochs and then falls while the SCFF loss keeps falling.
+# Session 14 ran a random search of 150 settings (kernel 3 or 5, 16-64
+# channels, one or two layers, rate, thresholds, penalty, weight decay,
+# epochs, decay, batch, shifted views, negatives) on this test's protocol
+# (seeds 0-2, CV split 0; mean gain over the search -0.09) and checked the
+# five best on fresh seeds and fresh CV splits. The one kept below gained
+# 0.69 points here (per seed 0.56, 0.67, 0.83; trained 0.979, untrained
+# 0.9725, raw pixels 0.9705): being the search's pick, that overstates it.
+# On fresh seeds and CV splits it gained 0.60 (seeds 3-7, split 1, all
+# positive), 0.34 (seeds 8-15, split 2, seven of eight positive) and 0.34
+# (seeds 16-23, split 3, six of eight): 0.40 points over the 21 fresh seeds,
+# 18 positive, a paired t-statistic of 4.4, with the trained features 0.9
+# to 1.1 points above the raw pixels on every split. Learning helps, by
+# less than this test's protocol shows. The runner-up (shifted views)
+# gained 0.82 on split 1 but 0.05 on split 2. On
+# 28x28 MNIST the conv encoder beats its random filters at (32, 128)
+# channels (10k images: +0.4 to +0.6 test points over three seeds), not at
+# the authors' (96, 384).
 BIRNN_DIGITS = dict(encoder="birnn", input_shape=(8, 8), hidden_layer_sizes=(384,), sequence_features="mean",
                     learning_rate_init=0.0015, max_iter=5, threshold_pos=0.0, threshold_neg=6.0, penalty=0.05,
                     weight_decay=0.03, learning_rate_decay=1.0, batch_size=64, device="cpu")
-CONV_DIGITS = dict(encoder="conv", input_shape=(1, 8, 8), hidden_layer_sizes=(32,), device="cpu")
+CONV_DIGITS = dict(encoder="conv", input_shape=(1, 8, 8), hidden_layer_sizes=(16,), learning_rate_init=0.00384,
+                   threshold_pos=2.0, threshold_neg=4.0, penalty=0.01, weight_decay=0.01, max_iter=5,
+                   learning_rate_decay=0.9, batch_size=32, device="cpu")
 
 
 @pytest.mark.parametrize("params", [
-    pytest.param(CONV_DIGITS, id="conv", marks=pytest.mark.xfail(
-        strict=True, raises=AssertionError, reason="on 8x8 digits learned conv filters are no better than random ones across seeds "
-                            "(CV gain 0.09 points); see the comment above")),
+    pytest.param(CONV_DIGITS, id="conv"),
     pytest.param(BIRNN_DIGITS, id="birnn"),
 ])
 def test_learned_features_beat_raw_pixels_and_untrained_weights_across_seeds(params):

@@ -338,6 +338,44 @@ def scff_digits_section(results):
     return out
 
 
+def _is_conv_search(data):
+    return isinstance(data, dict) and data.get("mode") in ("search", "confirm") and "runs" in data
+
+
+def scff_conv_search_section(results):
+    files = {name: data for name, data in results.items() if _is_conv_search(data)}
+    if not files:
+        return []
+    out = ["## SCFFTransformer: conv encoder on 8x8 digits, search and fresh seeds\n",
+           "`bench_scff_conv_search.py`: 3-fold CV on all 1797 digits (`random_state` = split), a logistic "
+           "regression on the features, trained against untrained (`max_iter=0`) weights; gains in points. "
+           "A search scores its settings on seeds 0-2, split 0; `--confirm` scores one setting on other "
+           "seeds and splits.\n"]
+    rows = []
+    for name, data in files.items():
+        runs = sorted(data["runs"], key=lambda run: -run["mean_gain_points"])
+        if data["mode"] == "search":
+            gains = [run["mean_gain_points"] for run in runs]
+            out.append(f"`{name}`: {len(runs)} settings, mean gain {sum(gains) / len(gains):+.2f}, "
+                       f"{sum(g > 0 for g in gains)} positive; best five:\n")
+            out.append(_table(["gain (per seed)", "setting"], [
+                [f"{run['mean_gain_points']:+.2f} ({', '.join(f'{g:+.2f}' for g in run['gain_points'])})",
+                 ", ".join(f"{k}={v}" for k, v in run["config"].items())] for run in runs[:5]]))
+        else:
+            for run in runs:
+                # Files converted from the session-14 prototype hold the means only.
+                trained = run.get("trained_mean") or sum(run["trained"]) / len(run["trained"])
+                untrained = run.get("untrained_mean") or sum(run["untrained"]) / len(run["untrained"])
+                rows.append([f"`{name}`", ", ".join(f"{k}={v}" for k, v in run["config"].items()),
+                             ", ".join(str(seed) for seed in run["seeds"]), str(run["split"]),
+                             f"{trained:.4f}", f"{untrained:.4f}", f"{data['raw_pixels']:.4f}",
+                             f"{run['mean_gain_points']:+.2f} ({', '.join(f'{g:+.2f}' for g in run['gain_points'])})"])
+    if rows:
+        out.append(_table(["file", "setting", "seeds", "split", "trained CV", "untrained CV", "raw pixels CV",
+                           "gain (per seed)"], rows))
+    return out
+
+
 def _is_results_run(name, data, prefix):
     """A ``{"args", "results", ...}`` file of the detector's benchmarks whose name starts with ``prefix``."""
     return name.startswith(prefix) and isinstance(data, dict) and "results" in data
@@ -466,12 +504,12 @@ def render(results_dir=RESULTS):
     results, unreadable = _load_results(results_dir)
     parts = []
     for section in (classifier_section, speed_section, scff_section, scff_goodness_section, scff_digits_section,
-                    adbench_section, al_batch_section, al_sparse_section):
+                    scff_conv_search_section, adbench_section, al_batch_section, al_sparse_section):
         parts += section(results)
     shown = {
         name for name, data in results.items()
         if _is_classifier_run(data) or _is_scff_run_list(data) or _is_digits_comparison(data) or _is_digits_trace(data)
-        or name == "speed.json" or _is_goodness_speed(name, data)
+        or name == "speed.json" or _is_goodness_speed(name, data) or _is_conv_search(data)
         or _is_results_run(name, data, "al_batch") or _is_results_run(name, data, "al_sparse")
         or name.startswith("adbench")
     }
