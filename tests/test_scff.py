@@ -660,3 +660,24 @@ def test_fixed_input_weights_need_a_recurrent_encoder_and_several_steps():
         SCFFTransformer(train_input_weights=False, max_iter=1).fit(X[:50])
     with pytest.raises(ValueError, match="at least 2 time steps"):
         SCFFTransformer(encoder="birnn", input_shape=(1, 64), train_input_weights=False, max_iter=1).fit(X[:50])
+
+
+def test_conv_layers_pool_one_dimensional_signals_along_their_length():
+    # Rows read as 1-D signals, (1, 1, n_features): every layer is followed
+    # by the 4-wide, stride-2 max-pooling along the signal, as images are
+    # along both axes (it was skipped whenever a map was one pixel high).
+    X = load_digits(return_X_y=True)[0][:200]
+    encoder = SCFFTransformer(encoder="conv", hidden_layer_sizes=(4, 4, 4), max_iter=1, random_state=0,
+                              device="cpu").fit(X)
+    layers = encoder.module_.layers
+    shapes = [(1, 1, 64)]
+    for layer in layers:
+        shapes.append(layer.output_shape(shapes[-1]))
+    assert shapes == [(1, 1, 64), (4, 1, 32), (4, 1, 16), (4, 1, 8)]
+    assert np.isfinite(encoder.transform(X)).all()
+    # A layer stored before the change keeps not pooling thin maps: the
+    # layer after it learned from the unpooled map.
+    old = pickle.loads(pickle.dumps(layers[0]))
+    del old.pools_thin_maps
+    assert old.output_shape((1, 1, 64)) == (4, 1, 64)
+    assert old.output_shape((1, 8, 8)) == layers[0].output_shape((1, 8, 8)) == (4, 4, 4)

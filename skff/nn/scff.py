@@ -196,9 +196,15 @@ class ConvSCFFLayer(nn.Module):
     torch.Size([2, 16])
     """
 
+    # Layers stored before session 14 did not pool maps one pixel high or
+    # wide at all: unpickled, they keep doing so (their next layer learned
+    # from the unpooled map); new layers set it in __init__.
+    pools_thin_maps = False
+
     def __init__(self, in_channels, channels, kernel_size, paired, generator=None):
         super().__init__()
         self.paired = paired
+        self.pools_thin_maps = True
         kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
         if kh % 2 == 0 or kw % 2 == 0:
             # Padding k // 2 keeps the map's size for odd kernels only (output_shape assumes it).
@@ -234,7 +240,7 @@ class ConvSCFFLayer(nn.Module):
         An axis one pixel long is not pooled (window 1 along it).
         """
         a = triangle(z, dim=1)
-        pooled = [size >= 2 for size in a.shape[-2:]]
+        pooled = self._pooled_axes(a.shape[-2:])
         if not any(pooled):
             return a
         return F.max_pool2d(
@@ -253,7 +259,14 @@ class ConvSCFFLayer(nn.Module):
     def output_shape(self, input_shape):
         """Shape ``(channels, H', W')`` of one image of :meth:`transmit`'s output."""
         _, h, w = input_shape
-        return (self.weight.shape[0], *((s - 2) // 2 + 1 if s >= 2 else s for s in (h, w)))
+        pooled = self._pooled_axes((h, w))
+        return (self.weight.shape[0], *((s - 2) // 2 + 1 if p else s for s, p in zip((h, w), pooled)))
+
+    def _pooled_axes(self, spatial):
+        """Which of (height, width) the max-pooling halves."""
+        if not self.pools_thin_maps:
+            return [min(spatial) >= 2] * 2
+        return [size >= 2 for size in spatial]
 
 
 class BiRNNSCFFLayer(nn.Module):
