@@ -619,6 +619,11 @@ def _collapsed_layers(activity_pairs):
         if scale == 0:
             collapsed.append((index, f"no unit of layer {index + 1} responds to any probed training sample "
                                      "(its activity is 0 everywhere), and no gradient can revive it"))
+        elif float(h.chunk(2)[0].abs().max()) == 0:
+            # Silent for every sample with its true label: the positive data
+            # gets no goodness and no gradient, whatever a few wrong labels do.
+            collapsed.append((index, f"no unit of layer {index + 1} responds to any probed training sample with "
+                                     "its true label (only to some wrong labels), and no gradient can revive it"))
         elif float((h - h[:1]).abs().max()) <= _COLLAPSE_RTOL * scale:
             collapsed.append((index, f"layer {index + 1} gives the same activity, to float32 rounding, for every "
                                      "probed training sample and label (its units are saturated, or some features "

@@ -42,6 +42,10 @@ def _quiet():
 # with a model that predicted one class for everything.
 def test_collapsed_classifier_is_reported(iris):
     X, y = iris
+    # Every sample with its true label leaves the layer silent; with the
+    # probe's wrong labels drawn differently (session 14), one of 150 still
+    # fired a unit, and the fit ended with a constant model (0.33): silence
+    # on every true label counts as collapse.
     clf = FFClassifier(hidden_layer_sizes=(16,), max_iter=30, learning_rate_init=1e3, device="cpu", random_state=0)
     with pytest.raises(TrainingDivergedError,
                        match=r"collapsed: after epoch \d+ no unit of layer 1.*learning_rate_init"):
