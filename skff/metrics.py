@@ -190,20 +190,26 @@ def _neighbour_purity(data, group, k):
     depend on the order of the rows: duplicated latents, such as the
     all-zero activity of silent ReLU units, are common.
     """
+    # Distances do not change when the data are centred and scaled; centred,
+    # an offset shared by all latents (saturated units) does not swamp their
+    # differences in the expansion below, and scaled, squares cannot overflow.
+    data = data - data.mean(axis=0)
     peak = np.abs(data).max()
-    data = data / peak if peak > 0 else data  # distances' ranking is scale-free; squares cannot overflow
+    data = data / peak if peak > 0 else data
     sq_norms = np.einsum("ij,ij->i", data, data)
     n = len(data)
     purity = np.empty(n)
     rows = max(1, 2**22 // n)  # about 32 MB of distances at a time
     for start in range(0, n, rows):
         stop = min(n, start + rows)
-        sq = sq_norms[start:stop, None] - 2.0 * data[start:stop] @ data.T + sq_norms
+        pair_norms = sq_norms[start:stop, None] + sq_norms
+        sq = pair_norms - 2.0 * data[start:stop] @ data.T
         sq[np.arange(stop - start), np.arange(start, stop)] = np.inf  # itself
         kth = np.partition(sq, k - 1, axis=1)[:, k - 1 : k]
-        # Squared distances from the expansion carry rounding of about
-        # 1e-16 * (|a|^2 + |b|^2): points within this of the k-th are ties.
-        slack = 1e-10 * (sq_norms[start:stop, None] + sq_norms.max())
+        # |a|^2 + |b|^2 - 2 a.b carries a rounding error of a few float64
+        # epsilons times |a|^2 + |b|^2: within that of the k-th distance, a
+        # pair counts as tied (exact duplicates are, whatever the rounding).
+        slack = 64 * np.finfo(np.float64).eps * pair_norms
         closer = sq < kth - slack
         tied = ~closer & (sq <= kth + slack)
         own = group == group[start:stop, None]

@@ -126,6 +126,17 @@ def test_separability_index_matches_nearest_neighbours_without_ties():
     # Scale-free: huge and tiny latents rank their neighbours alike.
     assert separability_index(positive * 1e300, negative * 1e300) == pytest.approx(expected, abs=1e-12)
     assert separability_index(positive * 1e-300, negative * 1e-300) == pytest.approx(expected, abs=1e-12)
+    # Latents sharing a large offset (saturated units), or beside one huge
+    # row: the tie tolerance once grew with the largest norm and counted
+    # every neighbour as tied (0.499 for both, against 0.966 and 0.9655).
+    assert separability_index(1000 + 1e-3 * positive, 1000 + 1e-3 * negative) == pytest.approx(expected, abs=1e-12)
+    with_outlier = positive.copy()
+    with_outlier[0] = 1e6
+    data[0] = 1e6
+    neighbours = NearestNeighbors(n_neighbors=6).fit(data).kneighbors(data, return_distance=False)[:, 1:]
+    same = (group[neighbours] == group[:, None]).mean(axis=1)
+    assert separability_index(with_outlier, negative) == pytest.approx(
+        (same[group == 0].mean() + same[group == 1].mean()) / 2, abs=1e-12)
     with pytest.raises(ValueError, match="must be finite"):
         separability_index(np.r_[positive[:-1], [[np.nan] * 8]], negative)
 
