@@ -106,8 +106,9 @@ def neural_usage(activations, threshold=0.01):
     usage : NeuralUsage
         ``sparsity``: Hoyer sparsity of the per-unit summed ``|activity|``
         (0 = all units used equally, 1 = a single unit does everything, or
-        none does: a layer silent on every sample has sparsity 1 and
-        ``active_fraction`` 0); ``active_fraction``: share of active units.
+        none does: a layer of more than one unit silent on every sample has
+        sparsity 1 and ``active_fraction`` 0; a single unit has sparsity 0);
+        ``active_fraction``: share of active units.
 
     Examples
     --------

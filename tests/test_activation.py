@@ -465,6 +465,17 @@ def test_auto_offset_when_most_training_scores_tie():
     np.testing.assert_array_equal(same.predict([[1.0, 2.0, 3.0], [1.0, 2.0, 4.0]]), [1, -1])
 
 
+def test_history_activation_is_measured_on_a_random_subset(planted):
+    # A fixed random subset of 512 training samples (its own generator), not
+    # the first 512 rows, which on sorted data are one kind of sample.
+    X, _ = planted
+    detector = small().fit(X)
+    probe = torch.randperm(len(X), generator=torch.Generator().manual_seed(0))[:512]
+    with torch.no_grad():
+        output = detector.module_.activities(torch.as_tensor(X[probe.numpy()], dtype=torch.float32))[-1]
+    assert detector.history_[-1, "activation"] == pytest.approx(float(output.pow(2).sum(dim=1).mean()), rel=1e-6)
+
+
 def test_relative_layer_sizes_and_no_constant(planted):
     X, _ = planted
     detector = small(hidden_layer_sizes=(1.5, 3, 0.5), constant_feature=None, n_bins=None).fit(X)

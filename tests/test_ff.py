@@ -222,6 +222,29 @@ def test_hard_negatives_and_predict_layers(cls, digits_split):
         clf.set_params(predict_layers=[2]).predict(X_test)
 
 
+def test_hard_negatives_are_the_wrong_labels_predict_would_rank_highest(digits_split, monkeypatch):
+    # The hardest wrong label is scored as predict scores: predict_layers
+    # among the layers trained so far, and predict_score (it summed the
+    # log-odds of every trained layer whatever those said).
+    from skff.nn import ForwardForwardNetwork
+
+    X_train, _, y_train, _ = digits_split
+    calls = []
+    original = ForwardForwardNetwork.class_scores
+
+    def recording(self, x, layers, probability=False):
+        calls.append((list(layers), probability))
+        return original(self, x, layers, probability)
+
+    monkeypatch.setattr(ForwardForwardNetwork, "class_scores", recording)
+    small(PolarFFClassifier, negatives="hard", predict_layers=[1], predict_score="probability", max_iter=1,
+          schedule="layerwise").fit(X_train, y_train)
+    # Layer 1 alone trains first: predict_layers=[1] is not there yet, so the
+    # last trained layer scores; then layer 2 as asked.
+    assert calls[0] == ([0], True) and calls[-1] == ([1], True)
+    assert {tuple(layers) for layers, _ in calls} == {(0,), (1,)}
+
+
 @pytest.mark.parametrize("cls, params, log_odds", [
     # FF: s = alpha * (mean of squares - threshold)
     (FFClassifier, dict(alpha=3.0, threshold=0.5),

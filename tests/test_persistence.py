@@ -161,3 +161,35 @@ def test_a_transformer_pickled_before_standardize_samples_loads_and_keeps_standa
     old.set_params(standardize_samples=False)
     with pytest.raises(ValueError, match="standardize_samples changed"):
         old.partial_fit(X)
+
+
+def test_models_stored_before_session_14_keep_their_rules():
+    # Three rules changed in session 14; a network stored before holds none
+    # of the new attributes and must compute what it was trained with.
+    from skff import PolarFFClassifier
+    from skff.functional import goodness, rms_normalize, standardize
+
+    X, y = load_digits(return_X_y=True)
+    X = X[:300] / 16
+    polar = PolarFFClassifier(hidden_layer_sizes=(24, 24), positive_ratio=0.25, activation="tanh", top_k=3,
+                              max_iter=1, random_state=0).fit(X, y[:300])
+    network = pickle.loads(pickle.dumps(polar.module_))
+    del network.equal_group_lengths, network.objective.top_k_by
+    h = torch.randn(5, 24, generator=torch.Generator().manual_seed(0))
+    n_positive = network.n_positive[0]
+    # Unequal polarity groups: each at unit mean square, not the same length.
+    torch.testing.assert_close(network._pass_on(h, 0), rms_normalize(h, n_positive, equal_lengths=False))
+    assert not torch.allclose(polar.module_._pass_on(h, 0), network._pass_on(h, 0))
+    # top_k winners ranked by |h|, not by value.
+    torch.testing.assert_close(network.objective._goodness(h), goodness(h, "l2", "sum", 3, top_k_by="magnitude"))
+    assert not torch.allclose(polar.module_.objective._goodness(h), network.objective._goodness(h))
+
+    # SCFF: the standardisation's epsilon in the input's units.
+    scff = SCFFTransformer(encoder="conv", input_shape=(1, 8, 8), hidden_layer_sizes=(4,), max_iter=1,
+                           random_state=0, device="cpu").fit(X * 1e-3)
+    old = pickle.loads(pickle.dumps(scff.module_))
+    for part in [old, *old.layers]:
+        del part.relative_eps
+    images = torch.as_tensor(X[:5] * 1e-3, dtype=torch.float32).view(5, 1, 8, 8)
+    torch.testing.assert_close(old.layers[0].prepare(images), standardize(images, relative_eps=False))
+    assert not torch.allclose(scff.module_.layers[0].prepare(images), old.layers[0].prepare(images))

@@ -254,15 +254,16 @@ def test_learned_features_beat_raw_pixels_and_untrained_weights(digits_split, ra
 # epochs, decay, batch, shifted views, negatives) on this test's protocol
 # (seeds 0-2, CV split 0; mean gain over the search -0.09) and checked the
 # five best on fresh seeds and fresh CV splits. The one kept below gained
-# 0.69 points here (per seed 0.56, 0.67, 0.83; trained 0.979, untrained
-# 0.9725, raw pixels 0.9705): being the search's pick, that overstates it.
-# On fresh seeds and CV splits it gained 0.60 (seeds 3-7, split 1, all
-# positive), 0.34 (seeds 8-15, split 2, seven of eight positive) and 0.34
-# (seeds 16-23, split 3, six of eight): 0.40 points over the 21 fresh seeds,
-# 18 positive, a paired t-statistic of 4.4, with the trained features 0.9
-# to 1.1 points above the raw pixels on every split. Learning helps, by
-# less than this test's protocol shows. The runner-up (shifted views)
-# gained 0.82 on split 1 but 0.05 on split 2. On
+# 0.69 points on the search's protocol (per seed 0.56, 0.67, 0.83; trained
+# 0.979, untrained 0.9725, raw pixels 0.9705): being the search's pick, that
+# overstates it. On fresh seeds and CV splits it gained 0.60 (seeds 3-7,
+# split 1, all positive), 0.34 (seeds 8-15, split 2, seven of eight
+# positive) and 0.34 (seeds 16-23, split 3, six of eight): 0.40 points over
+# the 21 fresh seeds, 18 positive, a paired t-statistic of 4.4, with the
+# trained features 0.6 to 1.1 points above the raw pixels on every split.
+# Learning helps, by less than the search's protocol shows, so the test
+# measures it on the fresh seeds. The runner-up (shifted views) gained 0.82
+# on split 1 but 0.05 on split 2, which ruled it out. On
 # 28x28 MNIST the conv encoder beats its random filters at (32, 128)
 # channels (10k images: +0.4 to +0.6 test points over three seeds), not at
 # the authors' (96, 384).
@@ -274,25 +275,45 @@ CONV_DIGITS = dict(encoder="conv", input_shape=(1, 8, 8), hidden_layer_sizes=(16
                    learning_rate_decay=0.9, batch_size=32, device="cpu")
 
 
-@pytest.mark.parametrize("params", [
-    pytest.param(CONV_DIGITS, id="conv"),
-    pytest.param(BIRNN_DIGITS, id="birnn"),
-])
-def test_learned_features_beat_raw_pixels_and_untrained_weights_across_seeds(params):
+def _digits_cv_mean(first_step, X, y, split):
+    cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=split)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return cross_val_score(make_pipeline(first_step, LogisticRegression(max_iter=2000)), X, y, cv=cv).mean()
+
+
+def test_recurrent_features_beat_raw_pixels_and_untrained_weights_across_seeds():
     X, y = load_digits(return_X_y=True)
-    cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
-
-    def cv_mean(first_step):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            return cross_val_score(make_pipeline(first_step, LogisticRegression(max_iter=2000)), X, y, cv=cv).mean()
-
-    raw = cv_mean(StandardScaler())
-    trained = np.mean([cv_mean(SCFFTransformer(**params, random_state=seed)) for seed in range(3)])
-    untrained = np.mean([cv_mean(SCFFTransformer(**{**params, "max_iter": 0}, random_state=seed))
-                         for seed in range(3)])
+    raw = _digits_cv_mean(StandardScaler(), X, y, 0)
+    trained = np.mean([_digits_cv_mean(SCFFTransformer(**BIRNN_DIGITS, random_state=seed), X, y, 0)
+                       for seed in range(3)])
+    untrained = np.mean([_digits_cv_mean(SCFFTransformer(**{**BIRNN_DIGITS, "max_iter": 0}, random_state=seed),
+                                         X, y, 0) for seed in range(3)])
     assert trained > raw + 0.005, (trained, raw)
     assert trained > untrained + 0.005, (trained, untrained)
+
+
+def test_conv_features_beat_raw_pixels_and_untrained_weights_on_fresh_seeds():
+    # The setting was picked by a search on seeds 0-2 with CV split 0, where
+    # it gains 0.69 points; measured there, the pick would flatter itself.
+    # Here: the 21 seeds and three CV splits of its confirmation (comment
+    # above). Measured: gain 0.40 points (standard error 0.09, 18 of 21
+    # seeds positive), trained features 0.80 points above the raw pixels.
+    # Asked: a gain of more than 0.2 points, two standard errors above zero,
+    # and the raw pixels beaten by 0.5 points.
+    X, y = load_digits(return_X_y=True)
+    gains, trained, raw = [], [], []
+    for split, seeds in {1: range(3, 8), 2: range(8, 16), 3: range(16, 24)}.items():
+        raw_split = _digits_cv_mean(StandardScaler(), X, y, split)
+        for seed in seeds:
+            learned = _digits_cv_mean(SCFFTransformer(**CONV_DIGITS, random_state=seed), X, y, split)
+            initial = _digits_cv_mean(SCFFTransformer(**{**CONV_DIGITS, "max_iter": 0}, random_state=seed), X, y,
+                                      split)
+            gains.append(learned - initial)
+            trained.append(learned)
+            raw.append(raw_split)
+    assert np.mean(gains) > 0.002, gains
+    assert np.mean(trained) > np.mean(raw) + 0.005, (np.mean(trained), np.mean(raw))
 
 
 def test_tabular_rows_keep_their_level_without_sample_standardisation():

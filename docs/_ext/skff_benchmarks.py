@@ -18,6 +18,8 @@ is noted on the page instead of failing the build. The recognised files are
 * ``bench_scff_digits.py``: ``scff_digits*.json``, a list of rows with
   ``config``, ``cv_accuracy`` and ``test_accuracy`` (or, from
   ``--trace-epochs``, ``trace_epochs`` and ``cv_by_epoch``);
+* ``bench_scff_conv_search.py``: ``scff_conv_search*.json``, a dict with
+  ``mode`` (``"search"`` or ``"confirm"``) and ``runs``;
 * ``bench_adbench.py``: ``adbench*.json`` (``{"args", "results"}``) and
   ``adbench_scale*.json`` (a list of rows); runs comparing detector
   settings are renamed ``al_batch*.json`` and get a table of their own.

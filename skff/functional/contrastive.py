@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 
-def standardize(x, start_dim=1, eps=1e-5):
+def standardize(x, start_dim=1, eps=1e-5, relative_eps=True):
     """Per-sample standardisation: zero mean, unit variance over dims ``start_dim:``.
 
     Parameters
@@ -32,6 +32,9 @@ def standardize(x, start_dim=1, eps=1e-5):
         and damps samples whose spread is below about ``sqrt(eps)`` (0.3%)
         of their largest magnitude. Samples up to the float32 maximum are
         standardised without overflow.
+    relative_eps : bool, default=True
+        ``False``: ``eps`` in the input's units, as before session 14 (kept
+        for networks stored then, whose later layers learned from it).
 
     Returns
     -------
@@ -58,7 +61,8 @@ def standardize(x, start_dim=1, eps=1e-5):
     mean = x.mean(dim=dims, keepdim=True)
     var = x.var(dim=dims, keepdim=True, unbiased=False)
     floor = torch.finfo(x.dtype).tiny  # eps=0: constant samples map to zeros, not NaN
-    return (x - mean) * torch.rsqrt((var + eps).clamp_min(floor))
+    added = eps if relative_eps else eps / scale.pow(2)
+    return (x - mean) * torch.rsqrt((var + added).clamp_min(floor))
 
 
 def triangle(z, dim=1):

@@ -10,7 +10,7 @@ GOODNESS_NORMS = ("l1", "l2", "l2_squared")
 AGGREGATIONS = ("sum", "mean")
 
 
-def top_k_mask(h, k):
+def top_k_mask(h, k, by="value"):
     """Winner-takes-all mask keeping the ``k`` largest values of each row.
 
     Parameters
@@ -18,6 +18,10 @@ def top_k_mask(h, k):
     h : Tensor of shape (n_samples, n_units)
     k : int
         Number of winners per row; ``k >= n_units`` keeps every unit.
+    by : {"value", "magnitude"}, default="value"
+        Rank the units by their signed value (the Polar-FFA authors' rule)
+        or by ``|h|`` (skff before session 14, kept for networks stored
+        then).
 
     Returns
     -------
@@ -38,11 +42,14 @@ def top_k_mask(h, k):
     # session 14), strongly negative tanh units won and carried the
     # goodness: on digits with tanh and top_k that cost 1.6-7.4 points of
     # test accuracy (3 seeds; identical for ReLU and sigmoid units).
-    winners = torch.topk(h.detach(), k, dim=-1).indices
+    if by not in ("value", "magnitude"):
+        raise ValueError(f"by must be 'value' or 'magnitude', got {by!r}.")
+    ranked = h.detach() if by == "value" else h.detach().abs()
+    winners = torch.topk(ranked, k, dim=-1).indices
     return torch.zeros_like(h).scatter_(-1, winners, 1.0)
 
 
-def goodness(h, norm="l2_squared", aggregation="sum", top_k=None):
+def goodness(h, norm="l2_squared", aggregation="sum", top_k=None, top_k_by="value"):
     """Goodness ``G(h)`` of each row of ``h``.
 
     Parameters
@@ -56,6 +63,8 @@ def goodness(h, norm="l2_squared", aggregation="sum", top_k=None):
     top_k : int or None
         Lateral inhibition inside the goodness only: units outside the ``top_k``
         largest values count as zero.
+    top_k_by : {"value", "magnitude"}, default="value"
+        How :func:`top_k_mask` ranks the units.
 
     Returns
     -------
@@ -80,7 +89,7 @@ def goodness(h, norm="l2_squared", aggregation="sum", top_k=None):
     tensor([16.])
     """
     if top_k is not None:
-        h = h * top_k_mask(h, top_k)
+        h = h * top_k_mask(h, top_k, top_k_by)
     n_units = h.shape[-1]
     if norm == "l1":
         inner = h.abs().sum(dim=-1)

@@ -13,7 +13,7 @@ def _rms(h):
     return torch.where(positive, torch.sqrt(torch.where(positive, mean_square, torch.ones_like(mean_square))), 0.0)
 
 
-def rms_normalize(h, groups=None, eps=1e-5):
+def rms_normalize(h, groups=None, eps=1e-5, equal_lengths=True):
     """Divide each row of ``h`` (or each group of columns) by its root mean square.
 
     Forward-Forward normalises the activity passed on so that the next layer
@@ -38,6 +38,10 @@ def rms_normalize(h, groups=None, eps=1e-5):
         ``[:n_pos]`` and ``[n_pos:]`` separately.
     eps : float, default=1e-5
         Added to the RMS so that all-zero rows stay zero.
+    equal_lengths : bool, default=True
+        Unequal groups both get length ``sqrt(n_units / 2)``. ``False``: each
+        group gets unit mean square, as before session 14 (kept for networks
+        stored then).
 
     Returns
     -------
@@ -60,6 +64,8 @@ def rms_normalize(h, groups=None, eps=1e-5):
         paired = h.view(*h.shape[:-1], 2, groups)
         return (paired / (_rms(paired) + eps)).view(h.shape)
     pos, neg = h[:, :groups], h[:, groups:]
+    if not equal_lengths:
+        return torch.cat([pos / (_rms(pos) + eps), neg / (_rms(neg) + eps)], dim=-1)
     half = h.shape[-1] / 2
     return torch.cat(
         [pos * (math.sqrt(half / groups) / (_rms(pos) + eps)),

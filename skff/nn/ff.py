@@ -54,7 +54,7 @@ class GoodnessObjective:
     aggregation : {"sum", "mean"}
         ``"mean"`` divides the inner sum of the norm by the number of units.
     top_k : int or None
-        Only the ``top_k`` largest magnitudes of a group count in its
+        Only the ``top_k`` largest values of a group count in its
         goodness (``None``: all units).
     probability : {"sigmoid", "polar_sigmoid", "symmetric"}
         Key of :data:`skff.functional.LOGIT_FUNCTIONS`.
@@ -98,6 +98,10 @@ class GoodnessObjective:
     tensor([1.6094])
     """
 
+    # Objectives stored before session 14 ranked top_k winners by |h|; an
+    # unpickled one reads this class attribute and keeps doing so.
+    top_k_by = "magnitude"
+
     def __init__(self, norm, aggregation, top_k, probability, threshold, alpha, epsilon):
         # Checked here, not at the first use (a KeyError or a TypeError there).
         if probability not in LOGIT_FUNCTIONS:
@@ -115,9 +119,10 @@ class GoodnessObjective:
         self.threshold = threshold
         self.alpha = alpha
         self.epsilon = epsilon
+        self.top_k_by = "value"
 
     def _goodness(self, h):
-        return goodness(h, self.norm, self.aggregation, self.top_k)
+        return goodness(h, self.norm, self.aggregation, self.top_k, self.top_k_by)
 
     def logits(self, h, n_positive):
         """Log-odds that each row of ``h`` is a positive sample."""
@@ -329,8 +334,13 @@ class ForwardForwardNetwork(nn.Module):
     True
     """
 
+    # Networks stored before session 14 normalised unequal polarity groups
+    # each to unit mean square; an unpickled one reads this class attribute.
+    equal_group_lengths = False
+
     def __init__(self, n_features, hidden_layer_sizes, label_patterns, activation, objective, n_positive, generator=None):
         super().__init__()
+        self.equal_group_lengths = True
         sizes = list(hidden_layer_sizes)
         n_positive = list(n_positive)
         if len(n_positive) != len(sizes) or not all(1 <= p <= units for p, units in zip(n_positive, sizes)):
@@ -353,7 +363,7 @@ class ForwardForwardNetwork(nn.Module):
 
     def _pass_on(self, h, layer_index):
         # Detached: no gradient crosses a layer boundary (layer-local learning).
-        return rms_normalize(h.detach(), self.n_positive[layer_index])
+        return rms_normalize(h.detach(), self.n_positive[layer_index], equal_lengths=self.equal_group_lengths)
 
     def layer_losses(self, x, labels_pos, labels_neg, n_layers=None, first_trainable=0, sample_weight=None):
         """Loss of each trainable layer on positives ``(x, labels_pos)`` and negatives ``(x, labels_neg)``.

@@ -38,7 +38,26 @@ def _uniform(shape, fan_in, generator):
     return nn.Parameter(torch.empty(shape).uniform_(-bound, bound, generator=generator))
 
 
-class DenseSCFFLayer(nn.Module):
+class _SampleStandardizer(nn.Module):
+    """What every SCFF layer and network shares: per-sample standardisation.
+
+    Its epsilon is relative to each sample's scale since session 14; layers
+    and networks stored before keep the epsilon in their input's units (their
+    later layers learned from it): the class attribute is what an unpickled
+    old object reads, ``__init__`` sets it on new ones.
+    """
+
+    relative_eps = False
+
+    def __init__(self):
+        super().__init__()
+        self.relative_eps = True
+
+    def _standardize(self, x, start_dim=1):
+        return standardize(x, start_dim=start_dim, relative_eps=self.relative_eps)
+
+
+class DenseSCFFLayer(_SampleStandardizer):
     """Fully connected SCFF layer on flat inputs ``(n, in_features)``.
 
     With ``s`` the per-sample standardisation (zero mean, unit variance over
@@ -109,7 +128,7 @@ class DenseSCFFLayer(nn.Module):
 
     def prepare(self, x):
         """Flatten each sample and standardise it: shape ``(n, in_features)``."""
-        return standardize(self.shape_input(x))
+        return self._standardize(self.shape_input(x))
 
     def shape_input(self, x):
         """:meth:`prepare` without the standardisation: each sample flattened."""
@@ -140,7 +159,7 @@ class DenseSCFFLayer(nn.Module):
         return (self.weight.shape[0],)
 
 
-class ConvSCFFLayer(nn.Module):
+class ConvSCFFLayer(_SampleStandardizer):
     """Convolutional SCFF layer on images ``(n, channels, H, W)``.
 
     The dense layer's pair rule with a convolution ``*`` (bias-free,
@@ -216,7 +235,7 @@ class ConvSCFFLayer(nn.Module):
 
     def prepare(self, x):
         """Standardise each image over all its channels and pixels."""
-        return standardize(x)
+        return self._standardize(x)
 
     def shape_input(self, x):
         """:meth:`prepare` without the standardisation: the images as they are."""
@@ -269,7 +288,7 @@ class ConvSCFFLayer(nn.Module):
         return [size >= 2 for size in spatial]
 
 
-class BiRNNSCFFLayer(nn.Module):
+class BiRNNSCFFLayer(_SampleStandardizer):
     """Bidirectional recurrent SCFF layer on sequences ``(n, T, features)``.
 
     Each direction runs ``z_t = W_ih x_t + W_hh s(relu(z_(t-1))) + b`` on
@@ -360,7 +379,7 @@ class BiRNNSCFFLayer(nn.Module):
         and erase blank ones; on digit rows it costs 1-1.5 points of probe
         accuracy, trained or not (``benchmarks/README.md``, session 6).
         """
-        return standardize(x, start_dim=1)
+        return self._standardize(x, start_dim=1)
 
     def shape_input(self, x):
         """:meth:`prepare` without the standardisation: the sequences as they are."""
@@ -383,7 +402,7 @@ class BiRNNSCFFLayer(nn.Module):
                 if state is not None:
                     z_t = z_t + state @ self.weight_hh[direction].T
                 outputs[direction][t] = z_t
-                state = standardize(torch.relu(z_t.detach()))
+                state = self._standardize(torch.relu(z_t.detach()))
         return torch.stack([torch.stack(outputs[0], 1), torch.stack(outputs[1], 1)], dim=2).view(n, steps, 2 * h)
 
     def _directions(self, z):
@@ -409,7 +428,7 @@ class BiRNNSCFFLayer(nn.Module):
         return (input_shape[0], 2 * self.hidden_size)
 
 
-class SCFFNetwork(nn.Module):
+class SCFFNetwork(_SampleStandardizer):
     """A stack of SCFF layers with their per-layer loss settings.
 
     The network of :class:`~skff.SCFFTransformer` (its ``module_``). The
@@ -591,6 +610,6 @@ class SCFFNetwork(nn.Module):
     def features(self, x, layers_out):
         """Standardised features of the positive pair ``[x, x]``, per chosen layer."""
         return torch.cat([
-            standardize(self.layers[i].features(z))
+            self._standardize(self.layers[i].features(z))
             for i, z in self._positive_responses(x, max(layers_out) + 1) if i in layers_out
         ], dim=1)
