@@ -121,5 +121,5 @@ print(
 # distance. The histogram code adds nothing on this data (the anomalies are
 # simply far out); it matters where rare values sit close to the centre, such
 # as a gap between two modes of a feature, and it raises the mean AUC-ROC on
-# the 28 ADBench sets from 0.718 to 0.759 (see the benchmarks page).
+# the 28 ADBench sets from 0.718 to 0.758 (see the benchmarks page).
 plt.show()

@@ -779,7 +779,8 @@ class PolarFFClassifier(_BaseForwardForward):
     ``positive_ratio`` share) and a negative group. Positive data should
     excite the positive group and negative data the negative group; the
     layer's probability of "positive" compares the two goodnesses. Between
-    layers each group is divided by its own root mean square. Every layer learns from
+    layers each group is divided by its own root mean square (unequal groups
+    then brought to the same length). Every layer learns from
     its own loss (binary cross-entropy on positive and negative data); no
     gradient crosses layers. Prediction embeds every class and picks the one
     whose summed per-layer score is highest.
