@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import FLOAT32_MAX, TorchModuleMixin, keeps_state_on_failure, map_in_chunks, to_tensor
+from ._base import FLOAT32_MAX, TorchModuleMixin, keeps_state_on_failure, map_in_chunks, probe_rows, to_tensor
 from ._device import make_generators, resolve_device
 from ._engine import LayerLocalEngine, TrainingDivergedError, layerwise_stages, simultaneous_stages
 from .nn import ActivationLearningNetwork
@@ -410,9 +410,7 @@ class ActivationLearningAnomalyDetector(TorchModuleMixin, OutlierMixin, BaseEsti
             rate = learning_rate * indices.numel() / self.batch_size
             return network.local_step(X_t[indices], rate, stage.trainable, stage.n_layers)
 
-        # A fixed random subset, not the first rows (sorted data), drawn by
-        # its own generator so that the training draws stay as they are.
-        probe = X_t[torch.randperm(n, generator=torch.Generator().manual_seed(0))[:_PROBE_SIZE].to(device)]
+        probe = X_t[probe_rows(n, _PROBE_SIZE, device)]
 
         def epoch_metrics(stage):
             with torch.no_grad():

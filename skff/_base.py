@@ -57,6 +57,19 @@ def check_finite_outputs(estimator, X, outputs, what):
         )
 
 
+def probe_rows(n_rows, size, device, generator=None):
+    """Indices of a fixed random subset of ``size`` training rows (all if fewer).
+
+    Per-epoch probes (the history's measurements, the checks for a collapsed
+    layer) look at this subset, not the first rows, which on sorted data are
+    one kind of sample. Its own generator (``generator``, else a CPU one
+    seeded 0) leaves the training draws, and so the fitted model, unchanged.
+    """
+    if generator is None:
+        generator = torch.Generator().manual_seed(0)
+    return torch.randperm(n_rows, generator=generator, device=generator.device)[:size].to(device)
+
+
 # Largest finite float32: parameters and values used in the float32
 # computations must stay within it (beyond it they become inf).
 FLOAT32_MAX = float(np.finfo(np.float32).max)

@@ -25,6 +25,7 @@ from ._base import (
     check_layer_indices,
     check_layer_sizes,
     keeps_state_on_failure,
+    probe_rows,
     map_in_chunks,
     to_tensor,
 )
@@ -269,11 +270,9 @@ class _BaseForwardForward(TorchModuleMixin, ClassifierMixin, BaseEstimator):
                     return float(correct.mean())
                 return float((correct * w_val_t).sum() / w_val_t.sum())
 
-        # A fixed random subset, not the first rows: data sorted by class
-        # would probe only the first classes. Its own generator leaves the
-        # training draws, and so the fitted model, unchanged.
+        # The probe's wrong labels come from the same generator as its rows.
         probe_gen = torch.Generator(device=device).manual_seed(0)
-        probe = torch.randperm(X_t.shape[0], generator=probe_gen, device=device)[:_PROBE_SIZE]
+        probe = probe_rows(X_t.shape[0], _PROBE_SIZE, device, probe_gen)
         probe_neg = sample_wrong_labels(y_t[probe], n_classes, generator=probe_gen)
 
         def probe_pairs(stage):

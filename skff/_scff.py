@@ -17,6 +17,7 @@ from ._base import (
     check_layer_sizes,
     keeps_state_on_failure,
     map_in_chunks,
+    probe_rows,
     to_tensor,
 )
 from ._device import make_generators, resolve_device
@@ -565,10 +566,7 @@ class SCFFTransformer(ClassNamePrefixFeaturesOutMixin, TorchModuleMixin, Transfo
                         count += block.shape[0]
                 return -total / count
 
-        # A fixed random subset (its own generator: the training draws stay
-        # as they are), not the first rows, which on sorted data are one kind.
-        probe = X_t[torch.randperm(X_t.shape[0], generator=torch.Generator().manual_seed(0))[:_PROBE_SIZE]
-                    .to(X_t.device)]
+        probe = X_t[probe_rows(X_t.shape[0], _PROBE_SIZE, X_t.device)]
 
         def collapsed_layers(stage):
             # A layer whose positive pairs all have zero goodness gets no
